@@ -1,0 +1,9 @@
+//! `hrm`: the Hierarchical Reasoning Model (official HRM ACT-v1) in Rust.
+//!
+//! Everything here compiles natively and for `wasm32-unknown-unknown`; the CLI lives in `src/bin/hrm/`.
+
+pub mod config;
+pub mod tensor;
+
+pub use config::{Config, ConfigError, LossType, PosEncoding};
+pub use tensor::{HostTensor, ParamStore};
