@@ -30,7 +30,7 @@ where
     #[cfg(not(target_arch = "wasm32"))]
     {
         use rayon::prelude::*;
-        a.par_chunks_mut(la).zip(c.par_chunks_mut(lc)).enumerate().for_each(|(b, (x, y))| f(b, x, y));
+        a.par_chunks_mut(la).zip(c.par_chunks_mut(lc)).enumerate().for_each(|(b, (x, y))| math::wide(|| f(b, x, y)));
     }
     #[cfg(target_arch = "wasm32")]
     a.chunks_mut(la).zip(c.chunks_mut(lc)).enumerate().for_each(|(b, (x, y))| f(b, x, y));

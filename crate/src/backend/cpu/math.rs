@@ -70,6 +70,24 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     acc.iter().sum::<f32>() + tail
 }
 
+/// Runs `f` compiled for AVX2 when the CPU has it (x86_64): the closure is inlined into a function with
+/// the wider target features, so its loops vectorise 8-wide instead of SSE2's 4-wide. Same results.
+#[inline(always)]
+pub fn wide<R>(f: impl FnOnce() -> R) -> R {
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "avx2")]
+        unsafe fn avx2<R>(f: impl FnOnce() -> R) -> R {
+            f()
+        }
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the feature was detected at run time.
+            return unsafe { avx2(f) };
+        }
+    }
+    f()
+}
+
 /// Runs `f(row_index, rows_chunk)` over consecutive groups of rows of `out` (each `row_len` long),
 /// on rayon threads natively; `f` sees whole rows starting at row `row_index`.
 pub fn par_rows<F>(out: &mut [f32], row_len: usize, f: F)
@@ -82,7 +100,7 @@ where
         // a few chunks per thread keeps the load balanced without per-row task overhead
         let per = rows.div_ceil(4 * rayon::current_num_threads()).max(16);
         use rayon::prelude::*;
-        out.par_chunks_mut(per * row_len).enumerate().for_each(|(c, chunk)| f(c * per, chunk));
+        out.par_chunks_mut(per * row_len).enumerate().for_each(|(c, chunk)| wide(|| f(c * per, chunk)));
     }
     #[cfg(target_arch = "wasm32")]
     {
@@ -101,7 +119,7 @@ where
     {
         let per = rows.div_ceil(4 * rayon::current_num_threads()).max(16);
         use rayon::prelude::*;
-        a.par_chunks_mut(per * la).zip(b.par_chunks_mut(per * lb)).enumerate().for_each(|(c, (x, y))| f(c * per, x, y));
+        a.par_chunks_mut(per * la).zip(b.par_chunks_mut(per * lb)).enumerate().for_each(|(c, (x, y))| wide(|| f(c * per, x, y)));
     }
     #[cfg(target_arch = "wasm32")]
     {
