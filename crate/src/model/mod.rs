@@ -17,6 +17,8 @@ mod loss;
 mod reasoning;
 mod segment;
 pub mod weights;
+#[cfg(test)]
+mod tests;
 
 pub use act::{Carry, HaltRng, SegmentOutput, SplitMix64};
 pub use batch::Batch;
