@@ -172,7 +172,7 @@ impl<B: Backend> Hrm<B> {
         let is_last: Vec<bool> = steps.iter().map(|&s| s >= max_steps).collect();
         let mut halted = is_last.clone();
         let mut target = None;
-        if let (Some(rng), true) = (train.as_deref_mut(), with_target) {
+        if let (Some(rng), true) = (train.as_mut(), with_target) {
             let p = self.cfg.halt_exploration_prob;
             let explore: Vec<bool> = (0..rows).map(|_| rng.uniform() < p).collect();
             // randint(2, halt_max_steps + 1): uniform over 2..=halt_max_steps
