@@ -19,21 +19,31 @@ fn cpu_ms() -> f64 {
 }
 
 fn gemm_rate() {
-    let (m, n, k) = (2624, 1024, 128);
-    let x = vec![0.5f32; m * k];
-    let w = vec![0.25f32; n * k];
-    let mut y = vec![0.0f32; m * n];
-    let reps = 20;
-    let (t, c) = (Instant::now(), cpu_ms());
-    for _ in 0..reps {
-        hrm::backend::cpu::matmul::matmul_nt(m, n, k, &x, &w, &mut y, false);
+    use hrm::backend::cpu::matmul::{matmul_nn, matmul_nt, matmul_tn};
+    let m = 2624;
+    for (n, k) in [(384, 128), (128, 128), (1024, 128), (128, 512)] {
+        let x = vec![0.5f32; m * k];
+        let w = vec![0.25f32; n * k];
+        let dy = vec![0.1f32; m * n];
+        let mut y = vec![0.0f32; m * n];
+        let mut dx = vec![0.0f32; m * k];
+        let mut dw = vec![0.0f32; n * k];
+        let reps = 10;
+        let flop = 2.0 * (m * n * k * reps) as f64;
+        let mut line = format!("M={m} N={n} K={k}:");
+        for which in ["nt", "nn", "tn"] {
+            let (t, c) = (Instant::now(), cpu_ms());
+            for _ in 0..reps {
+                match which {
+                    "nt" => matmul_nt(m, n, k, &x, &w, &mut y, false),
+                    "nn" => matmul_nn(m, n, k, &dy, &w, &mut dx, false),
+                    _ => matmul_tn(m, n, k, &dy, &x, &mut dw, true),
+                }
+            }
+            line += &format!("  {which} {:.0} GF/s wall {:.0} GF/s/cpu", flop / t.elapsed().as_secs_f64() / 1e9, flop / ((cpu_ms() - c).max(1.0) / 1e3) / 1e9);
+        }
+        println!("{line}");
     }
-    let flop = 2.0 * (m * n * k * reps) as f64;
-    println!(
-        "gemm {m}x{n}x{k}: {:.1} GFLOP/s wall, {:.1} GFLOP/s per CPU-second",
-        flop / t.elapsed().as_secs_f64() / 1e9,
-        flop / ((cpu_ms() - c) / 1e3) / 1e9
-    );
 }
 
 fn main() {

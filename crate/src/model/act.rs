@@ -90,6 +90,13 @@ impl<B: Backend> Hrm<B> {
         self.work.as_ref().map(|w| &w.logits)
     }
 
+    /// `out [rows, T, V] = z @ lm_head^T` for any state `z [rows, T, h]` — e.g. a copy of `z_H` an
+    /// [`Observer`] kept, to decode the prediction after every H call. `out` must hold `rows*T*V` values.
+    pub fn lm_head(&self, z: &B::Buf, rows: usize, out: &mut B::Buf) {
+        let (t, h, v) = (self.cfg.total_seq(), self.cfg.hidden_size, self.cfg.vocab_size);
+        self.be.matmul_nt(rows * t, v, h, z, &self.params.lm_head, out, false);
+    }
+
     /// `x [rows, T, h]`: the input embeddings of the last segment (`_input_embeddings`, scaled).
     pub fn input_embeddings(&self) -> Option<&B::Buf> {
         self.work.as_ref().map(|w| &w.x)

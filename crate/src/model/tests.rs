@@ -129,6 +129,30 @@ fn bad_inputs_are_refused_with_a_message_naming_them() {
 }
 
 #[test]
+fn observer_sees_every_call_and_lm_head_decodes_the_final_state() {
+    struct Keep(Vec<(CallInfo, Vec<f32>)>);
+    impl Observer<CpuBackend> for Keep {
+        fn on_call(&mut self, _: &CpuBackend, call: CallInfo, z: &Vec<f32>) {
+            self.0.push((call, z.clone()));
+        }
+    }
+    let c = cfg(r#""halt_max_steps": 2, "halt_exploration_prob": 0.0, "H_cycles": 2"#);
+    let mut m = Hrm::new(CpuBackend, &c, &store(&c)).unwrap();
+    let b = batch(1);
+    let mut carry = m.initial_carry(&b);
+    let mut keep = Keep(Vec::new());
+    pollster::block_on(m.eval_segment(&mut carry, &b, Some(&mut keep))).unwrap();
+    let order: Vec<(Module, usize, Option<usize>, usize)> = keep.0.iter().map(|(c, _)| (c.module, c.h_cycle, c.l_step, c.index)).collect();
+    use Module::{H, L};
+    assert_eq!(order, vec![(L, 0, Some(0), 0), (L, 0, Some(1), 1), (H, 0, None, 0), (L, 1, Some(0), 2), (L, 1, Some(1), 3), (H, 1, None, 1)]);
+    assert_eq!(keep.0[5].1, carry.z_h);
+    assert_eq!(keep.0[4].1, carry.z_l);
+    let mut logits = vec![0.0; 3 * c.total_seq() * c.vocab_size];
+    m.lm_head(&keep.0[5].1, 3, &mut logits);
+    assert_eq!(Some(&logits), m.logits());
+}
+
+#[test]
 fn weights_round_trip_through_a_param_store() {
     let c = cfg(r#""halt_max_steps": 2, "halt_exploration_prob": 0.0, "pos_encodings": "learned""#);
     let s = store(&c);
