@@ -4,6 +4,7 @@
 
 pub mod config;
 pub mod optim;
+pub mod synthetic;
 pub mod tensor;
 
 pub use config::{Config, ConfigError, LossType, PosEncoding};
