@@ -5,6 +5,8 @@
 pub mod backend;
 pub mod config;
 pub mod model;
+pub mod optim;
+pub mod synthetic;
 pub mod tensor;
 
 pub use config::{Config, ConfigError, LossType, PosEncoding};
