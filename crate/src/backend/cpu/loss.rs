@@ -140,7 +140,7 @@ mod tests {
         lm_loss(d, LmLossKind::Stablemax, &logits, &labels, 0.5, &mut stats, Some(&mut g));
         // row 0, position 1: s = [1/2, 1.5, 3] -> -log(3/5)
         let ce1 = -(3.0f64 / 5.0).ln();
-        let s2: Vec<f64> = [0.3f64, -0.2, 0.1].iter().map(|&x| stable_s(x).0).collect();
+        let s2: Vec<f64> = [0.3f32, -0.2, 0.1].iter().map(|&x| stable_s(x as f64).0).collect();
         let ce2 = -(s2[0] / s2.iter().sum::<f64>()).ln();
         assert!((stats[0] as f64 + stats[1] as f64 - (ce1 + ce2) / 2.0).abs() < 1e-12);
         assert_eq!(&stats[2..4], &[2.0, 2.0]);
