@@ -2,7 +2,9 @@
 //!
 //! Everything here compiles natively and for `wasm32-unknown-unknown`; the CLI lives in `src/bin/hrm/`.
 
+pub mod backend;
 pub mod config;
+pub mod model;
 pub mod optim;
 pub mod synthetic;
 pub mod tensor;
