@@ -2,8 +2,11 @@
 //!
 //! Everything here compiles natively and for `wasm32-unknown-unknown`; the CLI lives in `src/bin/hrm/`.
 
+pub mod checkpoint;
 pub mod config;
+pub mod params;
 pub mod tensor;
 
+pub use checkpoint::{Checkpoint, CheckpointError};
 pub use config::{Config, ConfigError, LossType, PosEncoding};
 pub use tensor::{HostTensor, ParamStore};
