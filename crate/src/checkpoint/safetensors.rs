@@ -35,11 +35,10 @@ pub fn write(params: &ParamStore, config: Option<&Config>, dtype: DType) -> Resu
     for (name, t) in params {
         views.push((name.as_str(), Narrowed { dtype, shape: &t.shape, bytes: narrow(name, &t.data, dtype)? }));
     }
-    let mut meta = vec![("format".to_string(), "pt".to_string())];
-    if let Some(c) = config {
-        meta.push((CONFIG_KEY.to_string(), c.to_json_string()));
-    }
-    ::safetensors::serialize(views, Some(meta.into_iter().collect()))
+    // One metadata key only: the crate keeps metadata in a HashMap, whose order (and so the bytes
+    // written) would vary between runs with more than one.
+    let meta = config.map(|c| [(CONFIG_KEY.to_string(), c.to_json_string())].into_iter().collect());
+    ::safetensors::serialize(views, meta)
         .map_err(|e| CheckpointError::Format(format!("cannot write safetensors: {e}")))
 }
 
