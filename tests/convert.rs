@@ -266,3 +266,21 @@ fn bounded_fuzz_of_the_zip_and_pickle_readers_never_panics() {
     }
     assert!(results.1 > 100, "most mutated pickles are refused: {results:?}");
 }
+
+#[test]
+fn the_info_summary_lists_every_tensor() {
+    let ck = Checkpoint::from_torch(&torch_bytes(), &yaml(), None).unwrap();
+    let text = ck.summary();
+    assert!(text.contains(&format!("parameters: {} trainable values", params::parameter_count(&ck.config))), "{text}");
+    assert!(text.contains("total_seq 82") && text.contains("swiglu_width 256"), "{text}");
+    for (name, t) in &ck.params {
+        let line = text.lines().find(|l| l.trim_start().starts_with(&format!("{name} "))).unwrap_or_else(|| panic!("{name} listed"));
+        assert!(line.contains(&format!("{:016x}", t.checksum())), "{line}");
+        assert!(line.contains(&format!("{:?}", t.shape)), "{line}");
+        assert!(line.contains(&ck.dtypes[name].to_string()), "{line}");
+    }
+    let h_init = text.lines().find(|l| l.contains("model.inner.H_init")).unwrap();
+    assert!(h_init.contains("BF16"), "{h_init}");
+    // The checksum is a fingerprint of the values: the parity file's tensors give the same ones.
+    assert_eq!(reference().params[&params::name("H_init")].checksum(), ck.params[&params::name("H_init")].checksum());
+}

@@ -30,7 +30,7 @@ pub enum DType {
 
 impl std::fmt::Display for DType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
+        f.pad(match self {
             DType::F32 => "F32",
             DType::F16 => "F16",
             DType::BF16 => "BF16",
@@ -132,6 +132,40 @@ impl Checkpoint {
     /// Values in trainable parameters (buffers excluded).
     pub fn parameter_count(&self) -> usize {
         params::parameter_count(&self.config)
+    }
+
+    /// A human-readable report: the config with its derived sizes, the parameter count, and every
+    /// tensor with its shape, stored dtype, min/max and checksum ([`HostTensor::checksum`]).
+    pub fn summary(&self) -> String {
+        use std::fmt::Write;
+        let c = &self.config;
+        let mut s = String::new();
+        let _ = writeln!(s, "config:\n{}", c.to_json_string());
+        let _ = writeln!(
+            s,
+            "derived: head_dim {}, puzzle_emb_len {}, total_seq {}, swiglu_width {}, embed_scale {}",
+            c.head_dim(),
+            c.puzzle_emb_len(),
+            c.total_seq(),
+            c.swiglu_width(),
+            c.embed_scale()
+        );
+        let _ = writeln!(
+            s,
+            "parameters: {} trainable values; buffers (H_init, L_init, puzzle_emb.weights): {} values",
+            self.parameter_count(),
+            params::buffer_count(c)
+        );
+        let width = self.params.keys().map(String::len).max().unwrap_or(0);
+        let _ = writeln!(s, "tensors ({}):", self.params.len());
+        let _ = writeln!(s, "  {:width$}  {:>12}  {:5}  {:>12}  {:>12}  checksum", "name", "shape", "dtype", "min", "max");
+        for (name, t) in &self.params {
+            let (lo, hi) = t.min_max().unwrap_or((0.0, 0.0));
+            let dtype = self.dtypes.get(name).copied().unwrap_or(DType::F32);
+            let shape = format!("{:?}", t.shape);
+            let _ = writeln!(s, "  {name:width$}  {shape:>12}  {dtype:5}  {lo:>12.6}  {hi:>12.6}  {:016x}", t.checksum());
+        }
+        s
     }
 }
 

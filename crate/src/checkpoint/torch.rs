@@ -239,6 +239,11 @@ fn gather(name: &str, t: &TensorRef, dtype: DType, bytes: &[u8]) -> Result<Vec<f
             DType::BF16 => half::bf16::from_le_bytes([bytes[at], bytes[at + 1]]).to_f32(),
         }
     };
+    // Row-major contiguous (what a state dict almost always holds): one slice, decoded in order.
+    let contiguous = t.size.iter().zip(&t.stride).rev().try_fold(1u64, |expect, (&n, &s)| (n == 1 || s == expect).then_some(expect * n as u64));
+    if contiguous.is_some() {
+        return Ok((t.offset..t.offset + numel as u64).map(value).collect());
+    }
     let mut out = Vec::with_capacity(numel);
     let mut index = vec![0usize; t.size.len()];
     for _ in 0..numel {
@@ -282,6 +287,8 @@ mod tests {
         let bytes: Vec<u8> = (0..12).flat_map(|i| (i as f32).to_le_bytes()).collect();
         let t = TensorRef { storage_type: "FloatStorage", key: "0", storage_numel: 12, offset: 1, size: vec![2, 3], stride: vec![4, 2] };
         assert_eq!(gather("x", &t, DType::F32, &bytes).unwrap(), vec![1.0, 3.0, 5.0, 5.0, 7.0, 9.0]);
+        let contiguous = TensorRef { storage_type: "FloatStorage", key: "0", storage_numel: 12, offset: 2, size: vec![2, 1, 3], stride: vec![3, 7, 1] };
+        assert_eq!(gather("x", &contiguous, DType::F32, &bytes).unwrap(), vec![2.0, 3.0, 4.0, 5.0, 6.0, 7.0]);
         let past = TensorRef { offset: 4, ..t }; // last index 4 + 4 + 2*2 = 12: one past the end
         let e = gather("x", &past, DType::F32, &bytes).unwrap_err();
         assert!(e.to_string().contains("`x`") && e.to_string().contains("past its storage"), "{e}");
