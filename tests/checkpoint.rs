@@ -328,3 +328,23 @@ fn bounded_fuzz_never_panics() {
     }
     assert!(refused > 300, "most mutations must be refused, {refused} were");
 }
+
+#[test]
+fn fixture_files_of_any_dtype_can_be_read() {
+    let batch = safetensors::read_all(&std::fs::read(visible().join("batch.safetensors")).unwrap()).unwrap();
+    let inputs = &batch["inputs"];
+    assert_eq!(inputs.shape, vec![4, 81]);
+    let tokens = inputs.to_i64().unwrap();
+    assert!(tokens.iter().all(|&t| (0..11).contains(&t)), "sudoku tokens 0..=10");
+    assert!(inputs.to_f32().is_none());
+    let fwd = safetensors::read_all(&std::fs::read(visible().join("forward.safetensors")).unwrap()).unwrap();
+    assert!(matches!(fwd["loss_1"].values, safetensors::Values::F64(_)), "{:?}", fwd["loss_1"].values);
+    assert_eq!(fwd["logits_1"].shape, vec![4, 81, 11]);
+    assert_eq!(fwd["halted_4"].to_i64().unwrap(), vec![1, 1, 1, 1], "eval halts every row at halt_max_steps");
+    // The f32 view agrees with the checkpoint reader on the weights file.
+    let w = safetensors::read_all(&std::fs::read(visible().join("weights.safetensors")).unwrap()).unwrap();
+    let ck = visible_checkpoint();
+    for (name, t) in &ck.params {
+        assert_eq!(w[name].to_f32().unwrap(), t.data, "{name}");
+    }
+}

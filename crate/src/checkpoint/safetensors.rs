@@ -42,6 +42,81 @@ pub fn write(params: &ParamStore, config: Option<&Config>, dtype: DType) -> Resu
         .map_err(|e| CheckpointError::Format(format!("cannot write safetensors: {e}")))
 }
 
+/// The values of a tensor of any numeric dtype, for files that are not checkpoints (the parity
+/// fixtures hold I32 batches, F64 losses, U8/BOOL flags). F16/BF16 are widened to F32.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Values {
+    F32(Vec<f32>),
+    F64(Vec<f64>),
+    I32(Vec<i32>),
+    I64(Vec<i64>),
+    U8(Vec<u8>),
+    Bool(Vec<bool>),
+}
+
+/// A tensor of a non-checkpoint safetensors file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AnyTensor {
+    pub shape: Vec<usize>,
+    pub values: Values,
+}
+
+impl AnyTensor {
+    /// Every value as f64 (exact for all the dtypes here except I64 beyond 2^53).
+    pub fn to_f64(&self) -> Vec<f64> {
+        match &self.values {
+            Values::F32(v) => v.iter().map(|&x| x as f64).collect(),
+            Values::F64(v) => v.clone(),
+            Values::I32(v) => v.iter().map(|&x| x as f64).collect(),
+            Values::I64(v) => v.iter().map(|&x| x as f64).collect(),
+            Values::U8(v) => v.iter().map(|&x| x as f64).collect(),
+            Values::Bool(v) => v.iter().map(|&x| x as u8 as f64).collect(),
+        }
+    }
+
+    /// The values as f32 if the tensor is floating point (F64 is rounded), else `None`.
+    pub fn to_f32(&self) -> Option<Vec<f32>> {
+        match &self.values {
+            Values::F32(v) => Some(v.clone()),
+            Values::F64(v) => Some(v.iter().map(|&x| x as f32).collect()),
+            _ => None,
+        }
+    }
+
+    /// The values as i64 if the tensor holds integers or booleans, else `None`.
+    pub fn to_i64(&self) -> Option<Vec<i64>> {
+        match &self.values {
+            Values::I32(v) => Some(v.iter().map(|&x| x as i64).collect()),
+            Values::I64(v) => Some(v.clone()),
+            Values::U8(v) => Some(v.iter().map(|&x| x as i64).collect()),
+            Values::Bool(v) => Some(v.iter().map(|&x| x as i64).collect()),
+            _ => None,
+        }
+    }
+}
+
+/// Reads every tensor of any safetensors file as it is stored (names untouched). Dtypes other than
+/// F32/F16/BF16/F64/I32/I64/U8/BOOL are refused with an error naming the tensor.
+pub fn read_all(bytes: &[u8]) -> Result<std::collections::BTreeMap<String, AnyTensor>> {
+    let file = SafeTensors::deserialize(bytes)
+        .map_err(|e| CheckpointError::Format(format!("not a valid safetensors file: {e}")))?;
+    let mut out = std::collections::BTreeMap::new();
+    for (name, view) in file.iter() {
+        let b = view.data();
+        let values = match view.dtype() {
+            Dtype::F32 | Dtype::F16 | Dtype::BF16 => Values::F32(widen(name, view.dtype(), b)?.1),
+            Dtype::F64 => Values::F64(b.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().unwrap_or([0; 8]))).collect()),
+            Dtype::I32 => Values::I32(b.chunks_exact(4).map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()),
+            Dtype::I64 => Values::I64(b.chunks_exact(8).map(|c| i64::from_le_bytes(c.try_into().unwrap_or([0; 8]))).collect()),
+            Dtype::U8 => Values::U8(b.to_vec()),
+            Dtype::BOOL => Values::Bool(b.iter().map(|&x| x != 0).collect()),
+            other => return Err(CheckpointError::Dtype { name: name.to_string(), dtype: format!("{other:?}") }),
+        };
+        out.insert(name.to_string(), AnyTensor { shape: view.shape().to_vec(), values });
+    }
+    Ok(out)
+}
+
 fn widen(name: &str, dtype: Dtype, bytes: &[u8]) -> Result<(DType, Vec<f32>)> {
     Ok(match dtype {
         Dtype::F32 => (DType::F32, bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()),
