@@ -1,6 +1,8 @@
 //! The `hrm` command line: one module per subcommand.
 
 mod bench;
+mod convert;
+mod info;
 
 use clap::{Parser, Subcommand};
 
@@ -15,11 +17,17 @@ struct Cli {
 enum Command {
     /// CPU benchmarks: GEMM crates (--gemm), training/eval presets (--preset)
     Bench(bench::Args),
+    /// Show a checkpoint: config, derived sizes, parameter count, every tensor
+    Info(info::Args),
+    /// Convert an official torch checkpoint (with its all_config.yaml) to a single .safetensors file
+    Convert(convert::Args),
 }
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Bench(args) => bench::run(args),
+        Command::Info(args) => info::run(args),
+        Command::Convert(args) => convert::run(args),
     }
 }
