@@ -1,9 +1,9 @@
 //! `.npy` arrays as bytes (no file system here, so it runs in wasm32): integer arrays in C order, read
-//! and written through the `npyz` crate. The official builders write token arrays as `uint8` (`|u1`) and
+//! through the `npyz` crate (which parses every header variant numpy has written) and written here. The official builders write token arrays as `uint8` (`|u1`) and
 //! index arrays as `int32` (`<i4`); other integer dtypes are read too, with a range check.
 
 use super::DatasetError;
-use npyz::{DType, NpyFile, Order, WriterBuilder};
+use npyz::{DType, NpyFile, Order};
 
 /// An integer array: its shape and its elements in C order.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -71,24 +71,41 @@ pub fn read_indices(bytes: &[u8], file: &str) -> Result<Array<i64>, DatasetError
     read_as::<i64>(bytes, file)
 }
 
-/// Write a `|u1` array of the given shape.
+/// Write a `|u1` array of the given shape, byte for byte as `np.save` writes it.
 pub fn write_u8(shape: &[usize], data: &[u8]) -> Vec<u8> {
-    write(shape, data)
-}
-
-/// Write an `<i4` array of the given shape.
-pub fn write_i32(shape: &[usize], data: &[i32]) -> Vec<u8> {
-    write(shape, data)
-}
-
-fn write<T: npyz::AutoSerialize + Copy>(shape: &[usize], data: &[T]) -> Vec<u8> {
     assert_eq!(shape.iter().product::<usize>(), data.len(), "shape does not match data");
-    let mut out = Vec::new();
-    let shape: Vec<u64> = shape.iter().map(|&d| d as u64).collect();
-    let mut w = WriteOptions::new().default_dtype().shape(&shape).writer(&mut out).begin_nd().expect("writing to memory");
-    w.extend(data.iter().copied()).expect("writing to memory");
-    w.finish().expect("writing to memory");
+    let mut out = header("|u1", shape);
+    out.extend_from_slice(data);
     out
 }
 
-use npyz::WriteOptions;
+/// Write an `<i4` array of the given shape, byte for byte as `np.save` writes it.
+pub fn write_i32(shape: &[usize], data: &[i32]) -> Vec<u8> {
+    assert_eq!(shape.iter().product::<usize>(), data.len(), "shape does not match data");
+    let mut out = header("<i4", shape);
+    out.extend(data.iter().flat_map(|v| v.to_le_bytes()));
+    out
+}
+
+/// numpy's format 1.0 header (numpy/lib/format.py): the dict with sorted keys and a trailing ", ",
+/// spare spaces so the first axis can grow to 21 digits in place, then spaces and a newline up to a
+/// multiple of 64 bytes. (npyz writes `(2, )` for 1-D shapes; numpy writes `(2,)`, and we want files
+/// identical to the official builders'.)
+fn header(descr: &str, shape: &[usize]) -> Vec<u8> {
+    let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
+    let shape_repr = match dims.len() {
+        1 => format!("({},)", dims[0]),
+        _ => format!("({})", dims.join(", ")),
+    };
+    let mut dict = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape_repr}, }}");
+    if let Some(first) = dims.first() {
+        dict.push_str(&" ".repeat(21usize.saturating_sub(first.len())));
+    }
+    let unpadded = 10 + dict.len() + 1;
+    dict.push_str(&" ".repeat((64 - unpadded % 64) % 64));
+    dict.push('\n');
+    let mut out = b"\x93NUMPY\x01\x00".to_vec();
+    out.extend_from_slice(&(dict.len() as u16).to_le_bytes());
+    out.extend_from_slice(dict.as_bytes());
+    out
+}
