@@ -53,22 +53,41 @@ pub(crate) fn neighbours(n: usize, v: usize) -> impl Iterator<Item = usize> {
 }
 
 /// The shortest path from S to G, or `Unreachable`.
+///
+/// One BFS pass also counts paths: when v is expanded every node one step closer has been expanded, so
+/// ways(u) += ways(v) for each neighbour u one step further is complete by the time u is expanded.
 pub fn shortest_path(maze: &Maze) -> Result<PathReport, MazeError> {
     let n = maze.size();
-    let dist = distances(maze, maze.start());
-    let goal = maze.goal();
+    let tiles = maze.tiles();
+    let (start, goal) = (maze.start(), maze.goal());
+    let mut dist = vec![u32::MAX; n * n];
+    let mut ways = vec![0u64; n * n];
+    let mut queue = Vec::with_capacity(n * n);
+    dist[start] = 0;
+    ways[start] = 1;
+    queue.push(start);
+    let mut head = 0;
+    while head < queue.len() {
+        let v = queue[head];
+        head += 1;
+        if v == goal {
+            break;
+        }
+        for u in neighbours(n, v) {
+            if !tiles[u].passable() {
+                continue;
+            }
+            if dist[u] == u32::MAX {
+                dist[u] = dist[v] + 1;
+                queue.push(u);
+            }
+            if dist[u] == dist[v] + 1 {
+                ways[u] = ways[u].saturating_add(ways[v]);
+            }
+        }
+    }
     if dist[goal] == u32::MAX {
         return Err(MazeError::Unreachable);
-    }
-    // Count paths layer by layer: ways(v) = sum of ways(u) over neighbours one step closer to S.
-    let mut order: Vec<usize> = (0..n * n).filter(|&v| dist[v] <= dist[goal]).collect();
-    order.sort_by_key(|&v| dist[v]);
-    let mut ways = vec![0u64; n * n];
-    ways[maze.start()] = 1;
-    for &v in &order[1..] {
-        ways[v] = neighbours(n, v)
-            .filter(|&u| dist[u] != u32::MAX && dist[u] + 1 == dist[v])
-            .fold(0u64, |acc, u| acc.saturating_add(ways[u]));
     }
     // Walk back from G, always to the first neighbour one step closer.
     let mut path = vec![goal];

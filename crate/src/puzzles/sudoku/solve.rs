@@ -56,16 +56,30 @@ pub(crate) fn has_solution_without(grid: &Grid, cell: usize, digit: u8) -> bool 
 
 const ALL: u16 = 0x1FF;
 
+/// For each cell, its row, column and box as bits of the 27 units (rows 0..9, columns 9..18, boxes 18..27).
+const CELL_UNITS: [u32; 81] = {
+    let mut m = [0u32; 81];
+    let mut i = 0;
+    while i < 81 {
+        let (r, c) = (i / 9, i % 9);
+        m[i] = 1 << r | 1 << (9 + c) | 1 << (18 + r / 3 * 3 + c / 3);
+        i += 1;
+    }
+    m
+};
+
 /// Candidate digits per cell (bit d-1 = digit d) and the set of cells already placed.
 #[derive(Clone, Copy)]
 struct State {
     cand: [u16; 81],
     placed: u128,
+    /// Units (bit u of 27) whose cells changed since hidden singles last looked at them.
+    dirty: u32,
 }
 
 impl State {
     fn from_grid(grid: &Grid) -> Option<State> {
-        let mut s = State { cand: [ALL; 81], placed: 0 };
+        let mut s = State { cand: [ALL; 81], placed: 0, dirty: (1 << 27) - 1 };
         for (i, &d) in grid.cells().iter().enumerate() {
             if d != 0 && !s.assign(i, 1 << (d - 1)) {
                 return None;
@@ -89,10 +103,12 @@ impl State {
         }
         self.cand[i] = bit;
         self.placed |= 1 << i;
+        self.dirty |= CELL_UNITS[i];
         for &p in &PEERS[i] {
             let p = p as usize;
             if self.cand[p] & bit != 0 {
                 self.cand[p] &= !bit;
+                self.dirty |= CELL_UNITS[p];
                 let m = self.cand[p];
                 if m == 0 {
                     return false;
@@ -105,21 +121,28 @@ impl State {
         true
     }
 
-    /// Hidden singles until nothing changes: a digit with one place left in a unit goes there.
+    /// Hidden singles (a digit with one place left in a unit goes there) over the units that changed,
+    /// then box-line eliminations, until nothing changes. False on a contradiction.
     fn propagate(&mut self) -> bool {
         loop {
-            let mut changed = false;
-            for unit in &UNITS {
-                let (mut once, mut twice) = (0u16, 0u16);
+            while self.dirty != 0 {
+                let u = self.dirty.trailing_zeros() as usize;
+                self.dirty &= self.dirty - 1;
+                let unit = &UNITS[u];
+                let (mut once, mut twice, mut done) = (0u16, 0u16, 0u16);
                 for &c in unit {
                     let m = self.cand[c as usize];
                     twice |= once & m;
                     once |= m;
+                    if self.is_placed(c as usize) {
+                        done |= m;
+                    }
                 }
                 if once != ALL {
                     return false; // some digit has no place in this unit
                 }
-                let mut exactly = once & !twice;
+                // Digits with one place left that is not yet placed: hidden singles.
+                let mut exactly = once & !twice & !done;
                 while exactly != 0 {
                     let bit = exactly & exactly.wrapping_neg();
                     exactly &= exactly - 1;
@@ -127,16 +150,10 @@ impl State {
                     let Some(c) = unit.iter().map(|&c| c as usize).find(|&c| self.cand[c] & bit != 0) else {
                         return false;
                     };
-                    if !self.is_placed(c) {
-                        if !self.assign(c, bit) {
-                            return false;
-                        }
-                        changed = true;
+                    if !self.is_placed(c) && !self.assign(c, bit) {
+                        return false;
                     }
                 }
-            }
-            if changed {
-                continue;
             }
             match self.locked_candidates() {
                 None => return false,
@@ -201,6 +218,7 @@ impl State {
             return Some(false);
         }
         self.cand[i] &= !bits;
+        self.dirty |= CELL_UNITS[i];
         let m = self.cand[i];
         if m == 0 || (m & (m - 1) == 0 && !self.assign(i, m)) {
             return None;
