@@ -142,6 +142,7 @@ fn generated_puzzles_are_unique_solved_and_in_band() {
             let g = sudoku::generate(band, &mut rng).unwrap();
             let report = sudoku::solve(&g.puzzle, 2);
             assert_eq!(report.solutions, vec![g.solution], "{band}: exactly one solution, the generator's");
+            assert_eq!(reference_count(&mut g.puzzle.cells().clone(), 2), 1, "{band}: unique by the naive reference too");
             assert!(obeys_rules(&g.solution.to_line()));
             let (lo, hi) = band.givens();
             assert!((lo..=hi).contains(&g.puzzle.givens()), "{band}: {} givens", g.puzzle.givens());
@@ -237,4 +238,58 @@ fn tokens_are_the_official_ones() {
     assert!(Grid::parse(HARD_SOLUTION).unwrap().to_tokens().iter().all(|&x| (2..=10).contains(&x)));
     assert_eq!((sudoku::VOCAB_SIZE, sudoku::SEQ_LEN, sudoku::PAD_TOKEN, sudoku::BLANK_TOKEN), (11, 81, 0, 1));
     assert!(matches!(Grid::from_tokens(&[0; 81]), Err(SudokuError::BadValue { value: 0, .. })));
+}
+
+/// A deliberately naive reference: plain backtracking over the first empty cell with the fewest
+/// candidates, no propagation. Counts solutions up to `limit`.
+fn reference_count(cells: &mut [u8; 81], limit: usize) -> usize {
+    let allowed = |cells: &[u8; 81], i: usize| -> Vec<u8> {
+        let (r, c) = (i / 9, i % 9);
+        (1..=9u8)
+            .filter(|&d| {
+                (0..9).all(|k| cells[r * 9 + k] != d && cells[k * 9 + c] != d)
+                    && (0..9).all(|k| cells[(r / 3 * 3 + k / 3) * 9 + c / 3 * 3 + k % 3] != d)
+            })
+            .collect()
+    };
+    let best = (0..81).filter(|&i| cells[i] == 0).map(|i| (allowed(cells, i), i)).min_by_key(|(a, _)| a.len());
+    let Some((digits, i)) = best else { return 1 };
+    let mut found = 0;
+    for d in digits {
+        cells[i] = d;
+        found += reference_count(cells, limit - found);
+        cells[i] = 0;
+        if found >= limit {
+            break;
+        }
+    }
+    found
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// The solver's count (0, 1 or "2 or more") agrees with the naive reference on puzzles made by
+    /// blanking a random subset of a random full grid: unique ones, ambiguous ones, and with a random
+    /// extra given (often contradictory) to exercise "no solution".
+    #[test]
+    fn solution_count_agrees_with_a_naive_reference(seed in any::<u64>(), blanks in 20usize..64, poke in any::<bool>()) {
+        let mut rng = PuzzleRng::new(seed);
+        let full = sudoku::generate(Band::Easy, &mut rng).unwrap().solution;
+        let mut cells = *full.cells();
+        for i in rng.permutation(81).into_iter().take(blanks) {
+            cells[i] = 0;
+        }
+        if poke {
+            let i = (0..81).find(|&i| cells[i] == 0).unwrap();
+            cells[i] = (full.cells()[i] % 9) + 1; // a wrong digit, maybe without conflict among givens
+        }
+        let g = Grid::from_cells(&cells).unwrap();
+        let want = if g.first_conflict().is_some() { 0 } else { reference_count(&mut cells.clone(), 2) };
+        let got = sudoku::solve(&g, 2);
+        prop_assert_eq!(got.solutions.len(), want);
+        for s in &got.solutions {
+            prop_assert!(obeys_rules(&s.to_line()) && s.solves(&g));
+        }
+    }
 }
