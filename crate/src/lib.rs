@@ -9,6 +9,8 @@ pub mod model;
 pub mod optim;
 pub mod params;
 pub mod synthetic;
+pub mod dataset;
+pub mod puzzles;
 pub mod tensor;
 
 pub use checkpoint::{Checkpoint, CheckpointError};

@@ -1,5 +1,6 @@
 //! `hrm bench`: printed CPU figures (never timed tests).
 //! - `--gemm`: GFLOP/s of the GEMM crates on the model's shapes (`bench/gemm.rs`).
+//! - `--puzzles`: Sudoku solver/generator per band, maze generation and 30x30 BFS (`bench_puzzles.rs`).
 
 mod gemm;
 
@@ -11,6 +12,9 @@ pub struct Args {
     /// matrixmultiply and faer next to gemm).
     #[arg(long)]
     pub gemm: bool,
+    /// Puzzle layer: Sudoku solver and generator per band, maze generation and BFS on 30x30.
+    #[arg(long)]
+    pub puzzles: bool,
     /// Threads for the GEMM crates; without it `--gemm` runs itself once with 1 and once with 2.
     #[arg(long)]
     pub threads: Option<usize>,
@@ -26,7 +30,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     if args.gemm {
         return gemm_command(&args);
     }
-    bail!("nothing to benchmark: pass --gemm")
+    if args.puzzles {
+        return crate::bench_puzzles::run();
+    }
+    bail!("nothing to benchmark: pass --gemm or --puzzles")
 }
 
 /// Sets the thread count for every pool the benchmarks can touch. Must run before the first GEMM call.

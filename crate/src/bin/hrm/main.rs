@@ -3,6 +3,9 @@
 mod bench;
 mod convert;
 mod info;
+mod bench_puzzles;
+mod data;
+mod solve_classic;
 
 use clap::{Parser, Subcommand};
 
@@ -21,6 +24,10 @@ enum Command {
     Info(info::Args),
     /// Convert an official torch checkpoint (with its all_config.yaml) to a single .safetensors file
     Convert(convert::Args),
+    /// Build or inspect datasets in the official on-disk format (Sudoku, mazes).
+    Data(data::Args),
+    /// Solve a Sudoku or a maze exactly, without the network.
+    SolveClassic(solve_classic::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -29,5 +36,7 @@ fn main() -> anyhow::Result<()> {
         Command::Bench(args) => bench::run(args),
         Command::Info(args) => info::run(args),
         Command::Convert(args) => convert::run(args),
+        Command::Data(a) => data::run(a),
+        Command::SolveClassic(a) => solve_classic::run(a),
     }
 }
