@@ -114,7 +114,8 @@ impl Maze {
         if tiles.len() != n * n {
             return Err(MazeError::NotASquareCount { len: tiles.len() });
         }
-        let find = |want: Tile| -> Result<Option<usize>, ((usize, usize), (usize, usize))> {
+        type Cell = (usize, usize);
+        let find = |want: Tile| -> Result<Option<usize>, (Cell, Cell)> {
             let mut found: Option<usize> = None;
             for (i, &t) in tiles.iter().enumerate() {
                 if t == want {

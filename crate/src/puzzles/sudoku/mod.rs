@@ -57,7 +57,7 @@ pub enum SudokuError {
     #[error("this Sudoku has no solution")]
     NoSolution,
     #[error("this Sudoku has more than one solution, e.g.\n{first}\n{second}")]
-    MultipleSolutions { first: Grid, second: Grid },
+    MultipleSolutions { first: Box<Grid>, second: Box<Grid> },
     #[error("CSV row: {0}")]
     Csv(String),
 }
@@ -210,7 +210,7 @@ impl Grid {
         match report.solutions.as_slice() {
             [] => Err(SudokuError::NoSolution),
             [one] => Ok((*one, report.effort)),
-            [a, b, ..] => Err(SudokuError::MultipleSolutions { first: *a, second: *b }),
+            [a, b, ..] => Err(SudokuError::MultipleSolutions { first: Box::new(*a), second: Box::new(*b) }),
         }
     }
 
