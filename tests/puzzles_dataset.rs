@@ -141,7 +141,8 @@ fn dataset_folder_round_trip() {
 #[test]
 fn inconsistent_folders_are_refused_naming_the_file() {
     let good = read_files(&fixtures().join("dataset/tiny-sudoku"));
-    let refuse = |edit: &dyn Fn(&mut BTreeMap<String, Vec<u8>>), file: &str, says: &str| {
+    type Files = BTreeMap<String, Vec<u8>>;
+    let refuse = |edit: &dyn Fn(&mut Files), file: &str, says: &str| {
         let mut f = good.clone();
         edit(&mut f);
         let e = read_mem(&f).unwrap_err();

@@ -12,8 +12,11 @@ pub struct Array<T> {
     pub data: Vec<T>,
 }
 
+/// An opened npy file, its dtype string and its shape.
+type Opened<'a> = (NpyFile<&'a [u8]>, String, Vec<usize>);
+
 /// The dtype string and shape of an npy file, checked to be a plain C-order integer array.
-fn open<'a>(bytes: &'a [u8], file: &str) -> Result<(NpyFile<&'a [u8]>, String, Vec<usize>), DatasetError> {
+fn open<'a>(bytes: &'a [u8], file: &str) -> Result<Opened<'a>, DatasetError> {
     let err = |p: String| DatasetError::new(file, p);
     let npy = NpyFile::new(bytes).map_err(|e| err(format!("not a valid .npy file: {e}")))?;
     let DType::Plain(ts) = npy.dtype() else {

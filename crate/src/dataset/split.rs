@@ -53,7 +53,7 @@ impl PuzzleSet {
         if self.seq_len != meta.seq_len {
             return Err(DatasetError::new(&f("inputs"), format!("rows of {} tokens, dataset.json says seq_len {}", self.seq_len, meta.seq_len)));
         }
-        if self.inputs.len() % self.seq_len.max(1) != 0 || self.labels.len() != self.inputs.len() {
+        if !self.inputs.len().is_multiple_of(self.seq_len.max(1)) || self.labels.len() != self.inputs.len() {
             return Err(DatasetError::new(&f("labels"), format!("{} label tokens for {} input tokens", self.labels.len(), self.inputs.len())));
         }
         for (field, data) in [("inputs", &self.inputs), ("labels", &self.labels)] {

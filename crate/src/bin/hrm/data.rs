@@ -135,7 +135,8 @@ fn sudoku(a: SudokuArgs) -> Result<()> {
 fn maze(a: MazeArgs) -> Result<()> {
     let c = &a.common;
     let mut rng = PuzzleRng::new(c.seed);
-    let (train, test): (Vec<(Maze, Maze)>, Vec<(Maze, Maze)>) = if let Some(dir) = &c.from_csv {
+    type Pairs = Vec<(Maze, Maze)>;
+    let (train, test): (Pairs, Pairs) = if let Some(dir) = &c.from_csv {
         let train_opts = CsvOptions { min_rating: None, subsample: c.subsample };
         (
             maze_pairs_from_csv(&read_text(&dir.join("train.csv"))?, "train.csv", &train_opts, &mut rng)?,

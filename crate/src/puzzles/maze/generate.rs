@@ -131,7 +131,7 @@ fn carve(n: usize, loop_fraction: f64, rng: &mut PuzzleRng) -> Vec<Tile> {
         }
     }
     // Even N: extend dead ends on the last lattice row/column into the border strip.
-    if n % 2 == 0 {
+    if n.is_multiple_of(2) {
         for i in 0..n * n {
             let (r, c) = (i / n, i % n);
             if (r == n - 1 || c == n - 1) && tiles[i] == Tile::Wall {

@@ -245,7 +245,7 @@ impl State {
         best
     }
 
-    fn to_grid(&self) -> Grid {
+    fn solution(self) -> Grid {
         let mut cells = [0u8; 81];
         for (c, &m) in cells.iter_mut().zip(&self.cand) {
             *c = m.trailing_zeros() as u8 + 1;
@@ -265,7 +265,7 @@ impl Search<'_> {
     /// Depth-first search from a propagated state; stops once `limit` solutions are found.
     fn run(&mut self, state: State) {
         let Some(cell) = state.branch_cell() else {
-            self.solutions.push(state.to_grid());
+            self.solutions.push(state.solution());
             return;
         };
         let mut digits = [0u16; 9];
