@@ -10,6 +10,7 @@ pub mod optim;
 pub mod params;
 pub mod synthetic;
 pub mod tensor;
+pub mod train;
 
 pub use checkpoint::{Checkpoint, CheckpointError};
 pub use config::{Config, ConfigError, LossType, PosEncoding};

@@ -2,7 +2,9 @@
 
 mod bench;
 mod convert;
+mod eval;
 mod info;
+mod train;
 
 use clap::{Parser, Subcommand};
 
@@ -21,6 +23,10 @@ enum Command {
     Info(info::Args),
     /// Convert an official torch checkpoint (with its all_config.yaml) to a single .safetensors file
     Convert(convert::Args),
+    /// Train on the built-in synthetic task (progress bar, JSON-lines log, checkpoints, --resume)
+    Train(train::Args),
+    /// Evaluate a checkpoint or run directory on the synthetic task (official ACT evaluation)
+    Eval(eval::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -29,5 +35,7 @@ fn main() -> anyhow::Result<()> {
         Command::Bench(args) => bench::run(args),
         Command::Info(args) => info::run(args),
         Command::Convert(args) => convert::run(args),
+        Command::Train(args) => train::run(args),
+        Command::Eval(args) => eval::run(args),
     }
 }
