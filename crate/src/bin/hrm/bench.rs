@@ -1,7 +1,10 @@
 //! `hrm bench`: printed CPU figures (never timed tests).
 //! - `--gemm`: GFLOP/s of the GEMM crates on the model's shapes (`bench/gemm.rs`).
+//! - `--preset sudoku-small|maze-small`: ms per training step and per eval segment, and peak memory
+//!   (`bench/preset.rs`).
 
 mod gemm;
+mod preset;
 
 use anyhow::{bail, Context};
 
@@ -11,7 +14,17 @@ pub struct Args {
     /// matrixmultiply and faer next to gemm).
     #[arg(long)]
     pub gemm: bool,
-    /// Threads for the GEMM crates; without it `--gemm` runs itself once with 1 and once with 2.
+    /// Time training steps and eval segments of a model preset: sudoku-small | maze-small
+    #[arg(long)]
+    pub preset: Option<preset::Preset>,
+    /// Timed training steps for --preset (after 2 warm-up steps)
+    #[arg(long, default_value_t = 10)]
+    pub train_steps: usize,
+    /// Timed eval segments for --preset (after 2 warm-up segments)
+    #[arg(long, default_value_t = 16)]
+    pub eval_segments: usize,
+    /// Threads (GEMM crates, model); without it `--gemm` runs itself once with 1 and once with 2, and
+    /// `--preset` uses 2 (the official figures were measured with 2).
     #[arg(long)]
     pub threads: Option<usize>,
     /// Timed repetitions per measurement (the median is printed).
@@ -26,7 +39,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     if args.gemm {
         return gemm_command(&args);
     }
-    bail!("nothing to benchmark: pass --gemm")
+    if let Some(p) = args.preset {
+        set_threads(args.threads.unwrap_or(2))?;
+        return preset::run(p, args.threads.unwrap_or(2), args.train_steps, args.eval_segments);
+    }
+    bail!("nothing to benchmark: pass --gemm or --preset sudoku-small|maze-small")
 }
 
 /// Sets the thread count for every pool the benchmarks can touch. Must run before the first GEMM call.

@@ -145,6 +145,9 @@ pub struct Args {
     /// CPU threads (default: all)
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Stop (after checkpointing) once this step is reached, as if interrupted; --resume continues
+    #[arg(long)]
+    pub stop_at: Option<u64>,
     /// No progress bar (log lines still go to train.jsonl)
     #[arg(long)]
     pub quiet: bool,
@@ -290,6 +293,9 @@ pub fn run(a: Args) -> anyhow::Result<()> {
             .expect("a valid template"),
     );
     bar.set_position(trainer.step());
+    if a.resume && a.steps != total {
+        eprintln!("continuing to step {total} (the run's own schedule; --steps is not used on resume)");
+    }
 
     let save = |trainer: &Trainer<CpuBackend>, stream: &SyntheticStream| -> anyhow::Result<()> {
         let state = pollster::block_on(trainer.save_state(serde_json::json!({ "rng": stream.rng_state() })));
@@ -298,7 +304,8 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     };
     let mut window = Instant::now();
     let mut window_steps = 0u64;
-    while trainer.step() < total {
+    let stop = a.stop_at.unwrap_or(total).min(total);
+    while trainer.step() < stop {
         let t0 = Instant::now();
         let mut line = pollster::block_on(trainer.train_step(&stream.next_batch(batch).into()))?;
         window_steps += 1;
@@ -321,7 +328,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
             writeln!(log, "{v}")?;
             bar.println(format!("step {step}: eval exact {:.4}  token acc {:.4}  mean ACT steps {:.2}", ev.exact_accuracy, ev.accuracy, ev.steps));
         }
-        if (a.checkpoint_every > 0 && step % a.checkpoint_every == 0) || step == total {
+        if (a.checkpoint_every > 0 && step % a.checkpoint_every == 0) || step == stop {
             save(&trainer, &stream)?;
         }
     }
