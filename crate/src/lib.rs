@@ -12,6 +12,7 @@ pub mod synthetic;
 pub mod dataset;
 pub mod puzzles;
 pub mod tensor;
+pub mod train;
 
 pub use checkpoint::{Checkpoint, CheckpointError};
 pub use config::{Config, ConfigError, LossType, PosEncoding};

@@ -2,10 +2,12 @@
 
 mod bench;
 mod convert;
+mod eval;
 mod info;
 mod bench_puzzles;
 mod data;
 mod solve_classic;
+mod train;
 
 use clap::{Parser, Subcommand};
 
@@ -28,6 +30,10 @@ enum Command {
     Data(data::Args),
     /// Solve a Sudoku or a maze exactly, without the network.
     SolveClassic(solve_classic::Args),
+    /// Train on the built-in synthetic task (progress bar, JSON-lines log, checkpoints, --resume)
+    Train(train::Args),
+    /// Evaluate a checkpoint or run directory on the synthetic task (official ACT evaluation)
+    Eval(eval::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -38,5 +44,7 @@ fn main() -> anyhow::Result<()> {
         Command::Convert(args) => convert::run(args),
         Command::Data(a) => data::run(a),
         Command::SolveClassic(a) => solve_classic::run(a),
+        Command::Train(args) => train::run(args),
+        Command::Eval(args) => eval::run(args),
     }
 }
