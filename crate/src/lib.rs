@@ -2,6 +2,7 @@
 //!
 //! Everything here compiles natively and for `wasm32-unknown-unknown`; the CLI lives in `src/bin/hrm/`.
 
+pub mod backend;
 pub mod config;
 pub mod tensor;
 

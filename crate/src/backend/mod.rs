@@ -1,0 +1,3 @@
+//! Compute backends. `gpu` runs the ops as WGSL compute shaders through wgpu.
+
+pub mod gpu;
