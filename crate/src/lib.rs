@@ -4,6 +4,7 @@
 
 pub mod backend;
 pub mod config;
+pub mod model;
 pub mod tensor;
 
 pub use config::{Config, ConfigError, LossType, PosEncoding};
