@@ -29,6 +29,13 @@ fn axpy(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
     if (i < p.n) { out[i] = out[i] + p.alpha * a[i]; }
 }
 
+// out = alpha
+@compute @workgroup_size(256)
+fn fill(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+    let i = flat(wg, lid);
+    if (i < p.n) { out[i] = p.alpha; }
+}
+
 // out *= alpha
 @compute @workgroup_size(256)
 fn scale(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {

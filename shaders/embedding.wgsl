@@ -7,6 +7,8 @@
 //   index_add    dst[v] = beta*dst[v] + alpha * sum_{r: ids[r] = v} src[map(r)]   (embedding backward,
 //                SignSGD's per-id aggregation); deterministic: each (v, c) loops over the rows itself.
 //   puzzle_grad  dpe[b, k] = alpha * src[b*T + k / h, k % h]
+//   finish       the sqrt(h) scale, with learned positions mixed in first
+//   add_rows     dst[r*stride + offset] += alpha * src[r]
 // map(r) = (r / S) * T + P + r % S maps token r of a [B, S] grid to its row of the [B, T] sequence.
 
 struct Params {
@@ -87,4 +89,24 @@ fn puzzle_grad(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_i
     let b = i / p.nv;
     let k = i % p.nv;
     dst[i] = p.alpha * src[(b * p.t_out + k / p.cols) * p.cols + k % p.cols];
+}
+
+// dst[i] = alpha * dst[i], or alpha * (beta * (dst[i] + pos[i % (T*h)])) with learned positions
+// (src = pos [T, h], beta = 0.707106781, the official mixing constant): the last step of the embedding.
+@compute @workgroup_size(256)
+fn finish(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+    let i = flat(wg, lid);
+    if (i >= p.rows * p.cols) { return; }
+    dst[i] = p.alpha * (p.beta * (dst[i] + src[i % (p.t_out * p.cols)]));
+}
+
+// dst rows r * stride + offset += alpha * src[r]   (the Q head's gradient into position 0 of dz)
+@compute @workgroup_size(256)
+fn add_rows(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+    let i = flat(wg, lid);
+    if (i >= p.rows * p.cols) { return; }
+    let r = i / p.cols;
+    let c = i % p.cols;
+    let d = (r * p.stride + p.offset) * p.cols + c;
+    dst[d] = dst[d] + p.alpha * src[i];
 }

@@ -6,9 +6,13 @@
 //     s(x) = x < 0 ? 1/(1 - x + 1e-30) : x + 1,  ce = -log(s(x_y) / sum_j s(x_j)),
 //     d ce/d x_i = s'(x_i)/Z - [i = y] s'(x_y)/s(x_y),  s'(x) = x < 0 ? 1/(1-x)^2 : 1,
 //     dlogits = grad_scale / max(count_b, 1) * d ce/dx (0 for ignored labels -100 and puzzle rows),
-//     stats[b] = (sum ce / max(count, 1), count, correct, all-correct) with argmax ties to the first index.
-//   q_bce: per example, BCE-with-logits of q_halt against all-correct and of q_continue against the
-//     target, dq = grad_scale * 0.5 * (sigmoid(x) - y).
+//     stats[b] = (sum ce / max(count, 1), 0, correct, count) with argmax ties to the first index (the
+//     CPU twin splits the f64 row loss into hi + lo; here lo is 0).
+//   SOFTMAX = true: ordinary softmax cross-entropy instead (the official alternative loss).
+//   q_bce: per example, BCE-with-logits of q_halt against all-correct (correct == count) and of
+//     q_continue against the target, dq = grad_scale * 0.5 * (sigmoid(x) - y).
+
+override SOFTMAX: bool = false;
 
 struct Params { s: u32, t: u32, p_len: u32, v: u32, grad_scale: f32, batch: u32, has_cont: u32, _p: u32 }
 
@@ -65,32 +69,43 @@ fn stablemax_ce(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_
             continue;
         }
         let yy = u32(y);
-        var z = 0.0;
         var best = logits[base];
         var arg = 0u;
-        for (var i = 0u; i < p.v; i++) {
+        for (var i = 1u; i < p.v; i++) {
             let x = logits[base + i];
-            z += smax(x);
             if (x > best) { best = x; arg = i; }
         }
-        let xy = logits[base + yy];
-        let sy = smax(xy);
-        ce_sum += log(z) - log(sy);
         if (arg == yy) { correct += 1.0; }
-        let gy = dsmax(xy) / sy;
-        for (var i = 0u; i < p.v; i++) {
-            var g = dsmax(logits[base + i]) / z;
-            if (i == yy) { g -= gy; }
-            dlogits[base + i] = g * w;
+        let xy = logits[base + yy];
+        if (SOFTMAX) {
+            var z = 0.0;
+            for (var i = 0u; i < p.v; i++) { z += exp(logits[base + i] - best); }
+            ce_sum += log(z) + best - xy;
+            for (var i = 0u; i < p.v; i++) {
+                var g = exp(logits[base + i] - best) / z;
+                if (i == yy) { g -= 1.0; }
+                dlogits[base + i] = g * w;
+            }
+        } else {
+            var z = 0.0;
+            for (var i = 0u; i < p.v; i++) { z += smax(logits[base + i]); }
+            let sy = smax(xy);
+            ce_sum += log(z) - log(sy);
+            let gy = dsmax(xy) / sy;
+            for (var i = 0u; i < p.v; i++) {
+                var g = dsmax(logits[base + i]) / z;
+                if (i == yy) { g -= gy; }
+                dlogits[base + i] = g * w;
+            }
         }
     }
     let ce = total(ce_sum, t);
     let right = total(correct, t);
     if (t == 0u) {
         stats[b * 4u] = ce / divisor;
-        stats[b * 4u + 1u] = count;
+        stats[b * 4u + 1u] = 0.0;
         stats[b * 4u + 2u] = right;
-        stats[b * 4u + 3u] = select(0.0, 1.0, right == count);
+        stats[b * 4u + 3u] = count;
     }
 }
 
@@ -102,7 +117,7 @@ fn q_bce(@builtin(global_invocation_id) gid: vec3<u32>) {
     let b = gid.x;
     if (b >= p.batch) { return; }
     let xh = q[b * 2u];
-    let yh = stats_in[b * 4u + 3u];
+    let yh = select(0.0, 1.0, stats_in[b * 4u + 2u] == stats_in[b * 4u + 3u]);
     qloss[b * 2u] = bce(xh, yh);
     dq[b * 2u] = p.grad_scale * 0.5 * (sigmoid(xh) - yh);
     if (p.has_cont != 0u) {

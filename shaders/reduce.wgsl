@@ -3,9 +3,10 @@
 // backend/gpu/reduce.rs.
 //   diff_norm: out[r] = ||a_r - b_r||_2 over rows of `cols` (per example: ||z_new - z_old|| for the
 //              page's per-step residual plots); one 256-invocation workgroup per row.
-//   col_sum:   out[c] = beta * out[c] + sum_r x[r, c] (bias and position gradients); one invocation per column.
+//   col_sum:   out[c] = beta * out[c] + alpha * sum_r x[r, c] (bias and position gradients); one
+//              invocation per column.
 
-struct Params { rows: u32, cols: u32, beta: f32, nx: u32 }
+struct Params { rows: u32, cols: u32, beta: f32, nx: u32, alpha: f32, _p0: u32, _p1: u32, _p2: u32 }
 
 @group(0) @binding(0) var<storage, read> a: array<f32>;
 @group(0) @binding(1) var<storage, read> b: array<f32>;
@@ -39,6 +40,7 @@ fn col_sum(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) l
     if (c >= p.cols) { return; }
     var s = 0.0;
     for (var r = 0u; r < p.rows; r++) { s += a[r * p.cols + c]; }
-    if (p.beta != 0.0) { s += p.beta * out[c]; }
-    out[c] = s;
+    var v = p.alpha * s;
+    if (p.beta != 0.0) { v += p.beta * out[c]; }
+    out[c] = v;
 }

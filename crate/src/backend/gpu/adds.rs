@@ -61,6 +61,15 @@ pub fn dispatch_axpy(ctx: &GpuContext, y: &GpuTensor, alpha: f32, x: &GpuTensor)
     run(ctx, "axpy", &[(0, R), (2, W)], &[x, y], y.numel(), alpha, 0, 1)
 }
 
+/// y = value everywhere.
+pub fn dispatch_fill(ctx: &GpuContext, y: &GpuTensor, value: f32) -> Result<(), GpuError> {
+    if value == 0.0 {
+        ctx.with_encoder(|enc| enc.clear_buffer(y.buffer(), 0, None));
+        return Ok(());
+    }
+    run(ctx, "fill", &[(2, W)], &[y], y.numel(), value, 0, 1)
+}
+
 /// y *= alpha in place.
 pub fn dispatch_scale(ctx: &GpuContext, y: &GpuTensor, alpha: f32) -> Result<(), GpuError> {
     run(ctx, "scale", &[(2, W)], &[y], y.numel(), alpha, 0, 1)

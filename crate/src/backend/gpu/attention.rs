@@ -53,18 +53,26 @@ fn grid(seq: usize, heads: usize, batch: usize) -> [u32; 3] {
 
 /// softmax(q k^T / sqrt(d)) v per head, no mask, for qkv [B*T, 3*nh*d] (RoPE already applied).
 pub fn dispatch_attention(ctx: &GpuContext, qkv: &GpuTensor, seq: usize, heads: usize, d: usize) -> Result<AttnOut, GpuError> {
+    let (batch, _) = check(qkv, seq, heads, d)?;
+    let out = AttnOut { o: ctx.empty(&[batch * seq, heads * d])?, lse: ctx.empty(&[batch, heads, seq])? };
+    dispatch_attention_into(ctx, qkv, &out, seq, heads, d)?;
+    Ok(out)
+}
+
+/// [`dispatch_attention`] into existing tensors (o of at least B*T*nh*d, lse of at least B*nh*T values).
+pub fn dispatch_attention_into(ctx: &GpuContext, qkv: &GpuTensor, out: &AttnOut, seq: usize, heads: usize, d: usize) -> Result<(), GpuError> {
     let (batch, p) = check(qkv, seq, heads, d)?;
-    let o = ctx.empty(&[batch * seq, heads * d])?;
-    let lse = ctx.empty(&[batch, heads, seq])?;
+    if out.o.numel() < batch * seq * heads * d || out.lse.numel() < batch * heads * seq {
+        return Err(GpuError::Shape(format!("attention: outputs {:?} / {:?} too small for B {batch}, T {seq}, {heads}x{d}", out.o.shape, out.lse.shape)));
+    }
     let k = ctx.kernel(&SHADER, "forward", &[(0, R), (1, W), (2, W)], &[]);
-    ctx.dispatch(&k, &[qkv, &o, &lse], &p, grid(seq, heads, batch))?;
-    Ok(AttnOut { o, lse })
+    ctx.dispatch(&k, &[qkv, &out.o, &out.lse], &p, grid(seq, heads, batch))
 }
 
 /// dqkv [B*T, 3*nh*d] from d_o [B*T, nh*d], the forward input qkv and the forward output.
 pub fn dispatch_attention_backward(ctx: &GpuContext, qkv: &GpuTensor, fwd: &AttnOut, d_o: &GpuTensor, seq: usize, heads: usize, d: usize) -> Result<GpuTensor, GpuError> {
     let (batch, p) = check(qkv, seq, heads, d)?;
-    if d_o.numel() != fwd.o.numel() || fwd.lse.numel() != batch * heads * seq {
+    if d_o.numel() != batch * seq * heads * d || fwd.o.numel() < d_o.numel() || fwd.lse.numel() < batch * heads * seq {
         return Err(GpuError::Shape(format!("attention backward: dO {:?} vs O {:?}", d_o.shape, fwd.o.shape)));
     }
     let delta = ctx.empty(&[batch, heads, seq])?;

@@ -184,6 +184,12 @@ impl GpuContext {
         }
     }
 
+    /// Keep `e` as the context's error unless an earlier one is already there (the first error is
+    /// usually the cause of the later ones).
+    pub fn record(&self, e: GpuError) {
+        self.error.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert(e);
+    }
+
     /// Run `f` on the open encoder (opening one if needed).
     pub(crate) fn with_encoder<R>(&self, f: impl FnOnce(&mut wgpu::CommandEncoder) -> R) -> R {
         let mut guard = self.encoder.lock().unwrap_or_else(|p| p.into_inner());

@@ -117,3 +117,29 @@ pub fn puzzle_grad(ctx: &GpuContext, src: &GpuTensor, batch: usize, seq: usize, 
     run(ctx, "puzzle_grad", &[(1, R), (2, W)], &[src, &out], batch * ndim, p)?;
     Ok(out)
 }
+
+/// x [B*T, h] *= scale, or with learned positions pos [T, h]: x = scale * (mix * (x + pos[t])).
+pub fn dispatch_finish(ctx: &GpuContext, x: &GpuTensor, pos: Option<&GpuTensor>, seq: usize, scale: f32, mix: f32) -> Result<(), GpuError> {
+    let h = width("embedding finish", x)?;
+    match pos {
+        None => super::adds::dispatch_scale(ctx, x, scale),
+        Some(pos) => {
+            if pos.numel() != seq * h || x.numel() % (seq * h) != 0 {
+                return Err(GpuError::Shape(format!("embedding finish: pos {:?} vs x {:?} with T {seq}", pos.shape, x.shape)));
+            }
+            let p = Params { rows: (x.numel() / h) as u32, cols: h as u32, t_out: seq as u32, alpha: scale, beta: mix, ..Default::default() };
+            run(ctx, "finish", &[(1, R), (2, W)], &[pos, x], x.numel(), p)
+        }
+    }
+}
+
+/// dst rows `r * stride + offset` += alpha * src[r] for src [rows, h].
+pub fn dispatch_add_rows(ctx: &GpuContext, src: &GpuTensor, dst: &GpuTensor, stride: usize, offset: usize, alpha: f32) -> Result<(), GpuError> {
+    let h = width("add_rows src", src)?;
+    let rows = src.shape[0];
+    if rows > 0 && ((rows - 1) * stride + offset + 1) * h > dst.numel() {
+        return Err(GpuError::Shape(format!("add_rows: {rows} rows of stride {stride} into {:?}", dst.shape)));
+    }
+    let p = Params { rows: rows as u32, cols: h as u32, offset: offset as u32, stride: stride as u32, alpha, ..Default::default() };
+    run(ctx, "add_rows", &[(1, R), (2, W)], &[src, dst], rows * h, p)
+}

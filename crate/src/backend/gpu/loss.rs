@@ -22,17 +22,17 @@ struct Params {
 const R: Access = Access::Read;
 const W: Access = Access::ReadWrite;
 
-/// Per-example results of the LM loss: `stats` [B, 4] = (sum_t ce / max(count, 1), count, correct
-/// tokens, 1 if every counted token is right), and the gradient of `grad_scale * lm_loss`.
+/// Per-example results of the LM loss: `stats` [B, 4] = (sum_t ce / max(count, 1), 0, correct tokens,
+/// counted tokens) as the CPU twin lays them out, and the gradient of `grad_scale * lm_loss`.
 pub struct LmLoss {
     pub stats: GpuTensor,
     pub dlogits: GpuTensor,
 }
 
-/// Stablemax CE over the label positions: logits [B*T, V] (all T rows; the first P of each example are
+/// Stablemax (or softmax) CE over the label positions: logits [B*T, V] (all T rows; the first P of each example are
 /// puzzle positions and get zero gradient), labels i32 [B, S] with -100 = ignore (checked on the host
 /// side by the caller: every other label must be < V).
-pub fn dispatch_stablemax_ce(ctx: &GpuContext, logits: &GpuTensor, labels: &GpuTensor, seq: usize, p_len: usize, grad_scale: f32) -> Result<LmLoss, GpuError> {
+pub fn dispatch_lm_loss(ctx: &GpuContext, logits: &GpuTensor, labels: &GpuTensor, seq: usize, p_len: usize, grad_scale: f32, softmax: bool) -> Result<LmLoss, GpuError> {
     let v = match logits.shape.as_slice() {
         [_, v] if *v > 0 => *v,
         _ => return Err(GpuError::Shape(format!("stablemax_ce: logits must be [B*T, V], got {:?}", logits.shape))),
@@ -49,13 +49,13 @@ pub fn dispatch_stablemax_ce(ctx: &GpuContext, logits: &GpuTensor, labels: &GpuT
     let dlogits = ctx.empty(&logits.shape)?;
     let stats = ctx.empty(&[batch, 4])?;
     let p = Params { s: s as u32, t: seq as u32, p_len: p_len as u32, v: v as u32, grad_scale, batch: batch as u32, has_cont: 0, _pad: 0 };
-    let k = ctx.kernel(&SHADER, "stablemax_ce", &[(0, R), (1, R), (2, W), (3, W)], &[]);
+    let k = ctx.kernel(&SHADER, "stablemax_ce", &[(0, R), (1, R), (2, W), (3, W)], &[("SOFTMAX", softmax as u32 as f64)]);
     ctx.dispatch(&k, &[logits, labels, &dlogits, &stats], &p, [batch as u32, 1, 1])?;
     Ok(LmLoss { stats, dlogits })
 }
 
 /// Q losses [B, 2] (halt, continue) and the gradient of `grad_scale * 0.5 * (halt + continue)` wrt
-/// q [B, 2]. The halt target is `stats[:, 3]` of [`dispatch_stablemax_ce`]; the continue target [B]
+/// q [B, 2]. The halt target is `stats[:, 2] == stats[:, 3]` of [`dispatch_lm_loss`]; the continue target [B]
 /// exists only in training (None: its loss and gradient are 0).
 pub fn dispatch_q_bce(ctx: &GpuContext, q: &GpuTensor, stats: &GpuTensor, cont_target: Option<&GpuTensor>, grad_scale: f32) -> Result<(GpuTensor, GpuTensor), GpuError> {
     let batch = q.numel() / 2;

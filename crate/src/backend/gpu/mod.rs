@@ -10,6 +10,7 @@
 
 pub mod adds;
 pub mod attention;
+pub mod backend;
 pub mod context;
 pub mod embedding;
 pub mod kernels;
@@ -23,5 +24,6 @@ pub mod rmsnorm;
 pub mod rope;
 pub mod swiglu;
 
+pub use backend::GpuBackend;
 pub use context::{GpuContext, GpuError, GpuInfo};
 pub use pool::{GpuTensor, PoolStats};

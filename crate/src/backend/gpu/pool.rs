@@ -195,7 +195,9 @@ impl GpuContext {
         });
         {
             let mut view = staging.slice(..).get_mapped_range_mut().map_err(|e| GpuError::Readback(format!("upload staging: {e}")))?;
-            view[..bytes.len()].copy_from_slice(bytes);
+            let mut padded_bytes = bytes.to_vec();
+            padded_bytes.resize(size as usize, 0);
+            view.copy_from_slice(&padded_bytes);
         }
         staging.unmap();
         self.with_encoder(|enc| enc.copy_buffer_to_buffer(&staging, 0, t.buffer(), 0, (bytes.len() as u64).div_ceil(4) * 4));

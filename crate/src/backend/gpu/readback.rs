@@ -41,6 +41,52 @@ impl GpuContext {
         Ok(out)
     }
 
+    /// Several f32 tensors in one round trip: one staging buffer, one submission, one map.
+    pub async fn read_many(&self, ts: &[&GpuTensor]) -> Result<Vec<Vec<f32>>, GpuError> {
+        let total: u64 = ts.iter().map(|t| t.data_bytes()).sum();
+        if total == 0 {
+            self.flush()?;
+            return Ok(ts.iter().map(|_| Vec::new()).collect());
+        }
+        let staging = self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("readback"),
+            size: total,
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let mut offset = 0;
+        for t in ts {
+            let bytes = t.data_bytes();
+            if bytes > 0 {
+                self.with_encoder(|enc| enc.copy_buffer_to_buffer(t.buffer(), 0, &staging, offset, bytes));
+            }
+            offset += bytes;
+        }
+        self.flush()?;
+        let (tx, rx) = futures_channel::oneshot::channel();
+        staging.slice(..).map_async(wgpu::MapMode::Read, move |r| {
+            let _ = tx.send(r);
+        });
+        self.wait_idle()?;
+        let mapped = rx.await.map_err(|_| GpuError::Readback("the map callback was dropped (device lost?)".into()))?;
+        mapped.map_err(|e| GpuError::Readback(e.to_string()))?;
+        self.check()?;
+        let out = {
+            let view = staging.slice(..).get_mapped_range().map_err(|e| GpuError::Readback(e.to_string()))?;
+            let all: &[f32] = bytemuck::cast_slice(&view);
+            let mut start = 0;
+            ts.iter()
+                .map(|t| {
+                    let v = all[start..start + t.numel()].to_vec();
+                    start += t.numel();
+                    v
+                })
+                .collect()
+        };
+        staging.unmap();
+        Ok(out)
+    }
+
     pub async fn read_f32(&self, t: &GpuTensor) -> Result<Vec<f32>, GpuError> {
         self.read_words::<f32>(t).await
     }
