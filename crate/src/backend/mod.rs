@@ -95,7 +95,7 @@ pub trait Backend {
     fn q_head_forward(&self, batch: usize, total: usize, hidden: usize, z: &Self::Buf, w: &Self::Buf, bias: &Self::Buf, q: &mut Self::Buf);
     /// Accumulates into `dz` (position 0), `dw`, `dbias`.
     fn q_head_backward(&self, batch: usize, total: usize, hidden: usize, z: &Self::Buf, w: &Self::Buf, dq: &Self::Buf, dz: &mut Self::Buf, dw: &mut Self::Buf, dbias: &mut Self::Buf);
-    /// Per-row `stats [B,3] = [loss/divisor, #correct, #counted]`; with `d_logits`, the gradient of
+    /// Per-row `stats [B,4] = [loss_hi, loss_lo, #correct, #counted]` (see cpu/loss.rs); with `d_logits`, the gradient of
     /// `grad_scale * sum_b loss_b/divisor_b` (overwritten).
     fn lm_loss(&self, d: LossDims, kind: LmLossKind, logits: &Self::Buf, labels: &Self::IBuf, grad_scale: f32, stats: &mut Self::Buf, d_logits: Option<&mut Self::Buf>);
 }

@@ -3,10 +3,10 @@
 //!
 //! Shapes: `qkv [B,T,3*nh*d]` (q heads, then k heads, then v heads, d contiguous values each; RoPE is
 //! already applied), `out [B,T,nh*d]` (head-major), `probs [B,nh,T,T]` (the softmax, kept for backward).
-//! Natively, (batch, head) pairs run on rayon threads.
+//! The per-head products are strided GEMMs (matmul.rs); natively, batch rows run on rayon threads.
 
-#[cfg(not(target_arch = "wasm32"))]
-use rayon::prelude::*;
+use super::math;
+use super::matmul::{matmul_strided, View};
 
 #[derive(Debug, Clone, Copy)]
 pub struct AttnDims {
@@ -22,62 +22,43 @@ impl AttnDims {
     }
 }
 
-/// Runs `f(b, head, chunk)` over the `[B*nh]` chunks of `buf` (each `chunk_len` long), in parallel natively.
-fn for_each_head<F>(buf: &mut [f32], chunk_len: usize, f: F)
+/// Runs `f(b, a_chunk, c_chunk)` over batch rows, pairing the b-th chunks of two buffers; parallel natively.
+fn per_batch<F>(a: &mut [f32], la: usize, c: &mut [f32], lc: usize, f: F)
 where
-    F: Fn(usize, &mut [f32]) + Sync + Send,
+    F: Fn(usize, &mut [f32], &mut [f32]) + Sync + Send,
 {
     #[cfg(not(target_arch = "wasm32"))]
-    buf.par_chunks_mut(chunk_len).enumerate().for_each(|(i, c)| f(i, c));
+    {
+        use rayon::prelude::*;
+        a.par_chunks_mut(la).zip(c.par_chunks_mut(lc)).enumerate().for_each(|(b, (x, y))| f(b, x, y));
+    }
     #[cfg(target_arch = "wasm32")]
-    buf.chunks_mut(chunk_len).enumerate().for_each(|(i, c)| f(i, c));
+    a.chunks_mut(la).zip(c.chunks_mut(lc)).enumerate().for_each(|(b, (x, y))| f(b, x, y));
 }
 
 /// Forward: writes `probs` and `out`.
 pub fn attention_forward(d: AttnDims, qkv: &[f32], probs: &mut [f32], out: &mut [f32]) {
-    let (t_all, nh, hd, row) = (d.total, d.heads, d.head_dim, d.row());
+    let (t, nh, hd, row) = (d.total, d.heads, d.head_dim, d.row());
+    let (tt, inner) = (t * t, nh * hd);
     let scale = 1.0 / (hd as f32).sqrt();
-    let tt = t_all * t_all;
-    for_each_head(&mut probs[..d.batch * nh * tt], tt, |bh, p| {
-        let (b, h) = (bh / nh, bh % nh);
-        let base = b * t_all * row;
-        for i in 0..t_all {
-            let q = &qkv[base + i * row + h * hd..][..hd];
-            let pr = &mut p[i * t_all..(i + 1) * t_all];
-            let mut mx = f32::NEG_INFINITY;
-            for (j, pj) in pr.iter_mut().enumerate() {
-                let k = &qkv[base + j * row + (nh + h) * hd..][..hd];
-                let s = q.iter().zip(k).map(|(a, b)| a * b).sum::<f32>() * scale;
-                *pj = s;
-                mx = mx.max(s);
-            }
-            let mut sum = 0.0;
-            for pj in pr.iter_mut() {
-                *pj = (*pj - mx).exp();
-                sum += *pj;
-            }
-            let inv = 1.0 / sum;
-            pr.iter_mut().for_each(|pj| *pj *= inv);
-        }
-    });
-    // out[b,i,h,:] = sum_j p[b,h,i,j] v[b,j,h,:]; parallel over batch rows (disjoint output slices).
-    let inner = nh * hd;
-    let probs = &*probs;
-    for_each_head(&mut out[..d.batch * t_all * inner], t_all * inner, |b, o| {
-        o.fill(0.0);
-        let base = b * t_all * row;
+    per_batch(&mut probs[..d.batch * nh * tt], nh * tt, &mut out[..d.batch * t * inner], t * inner, |b, p, o| {
+        let base = b * t * row;
         for h in 0..nh {
-            let p = &probs[(b * nh + h) * tt..][..tt];
-            for i in 0..t_all {
-                let oi = &mut o[i * inner + h * hd..][..hd];
-                for j in 0..t_all {
-                    let w = p[i * t_all + j];
-                    let v = &qkv[base + j * row + (2 * nh + h) * hd..][..hd];
-                    for (a, &vv) in oi.iter_mut().zip(v) {
-                        *a += w * vv;
-                    }
+            // S = scale * Q K^T
+            let (q, k, v) = (base + h * hd, base + (nh + h) * hd, base + (2 * nh + h) * hd);
+            matmul_strided(t, t, hd, scale, qkv, View::rows(q, row), qkv, View::t(k, row), p, View::rows(h * tt, t), false);
+            for r in p[h * tt..(h + 1) * tt].chunks_exact_mut(t) {
+                let mx = r.iter().fold(f32::NEG_INFINITY, |m, &x| m.max(x));
+                let mut sum = 0.0;
+                for x in r.iter_mut() {
+                    *x = math::exp(*x - mx);
+                    sum += *x;
                 }
+                let inv = 1.0 / sum;
+                r.iter_mut().for_each(|x| *x *= inv);
             }
+            // O_h = P V
+            matmul_strided(t, hd, t, 1.0, p, View::rows(h * tt, t), qkv, View::rows(v, row), o, View::rows(h * hd, inner), false);
         }
     });
 }
@@ -85,59 +66,30 @@ pub fn attention_forward(d: AttnDims, qkv: &[f32], probs: &mut [f32], out: &mut 
 /// Backward: given `d_out [B,T,nh*d]`, the forward's `qkv` and `probs`, OVERWRITES `d_qkv [B,T,3*nh*d]`
 /// (gradient w.r.t. the post-RoPE q, k, v). `scratch` holds `[B,nh,T,T]` (dS).
 pub fn attention_backward(d: AttnDims, qkv: &[f32], probs: &[f32], d_out: &[f32], scratch: &mut [f32], d_qkv: &mut [f32]) {
-    let (t_all, nh, hd, row) = (d.total, d.heads, d.head_dim, d.row());
+    let (t, nh, hd, row) = (d.total, d.heads, d.head_dim, d.row());
+    let (tt, inner) = (t * t, nh * hd);
     let scale = 1.0 / (hd as f32).sqrt();
-    let tt = t_all * t_all;
-    let inner = nh * hd;
-    // dS[i,j] = P[i,j] * (dO_i . v_j - sum_j' P[i,j'] dO_i . v_j'), pre-multiplied by the 1/sqrt(d) scale.
-    for_each_head(&mut scratch[..d.batch * nh * tt], tt, |bh, ds| {
-        let (b, h) = (bh / nh, bh % nh);
-        let base = b * t_all * row;
-        let p = &probs[bh * tt..][..tt];
-        for i in 0..t_all {
-            let g = &d_out[(b * t_all + i) * inner + h * hd..][..hd];
-            let dsi = &mut ds[i * t_all..(i + 1) * t_all];
-            let mut dot = 0.0;
-            for (j, x) in dsi.iter_mut().enumerate() {
-                let v = &qkv[base + j * row + (2 * nh + h) * hd..][..hd];
-                let dp = g.iter().zip(v).map(|(a, b)| a * b).sum::<f32>();
-                *x = dp;
-                dot += dp * p[i * t_all + j];
-            }
-            for (j, x) in dsi.iter_mut().enumerate() {
-                *x = p[i * t_all + j] * (*x - dot) * scale;
-            }
-        }
-    });
-    let scratch = &*scratch;
-    // Per batch row: dq_i = sum_j dS[i,j] k_j; dk_j = sum_i dS[i,j] q_i; dv_j = sum_i P[i,j] dO_i.
-    for_each_head(&mut d_qkv[..d.batch * t_all * row], t_all * row, |b, dq| {
-        dq.fill(0.0);
-        let base = b * t_all * row;
+    per_batch(&mut scratch[..d.batch * nh * tt], nh * tt, &mut d_qkv[..d.batch * t * row], t * row, |b, ds, dq| {
+        let base = b * t * row;
+        let go = b * t * inner;
         for h in 0..nh {
-            let ds = &scratch[(b * nh + h) * tt..][..tt];
-            let p = &probs[(b * nh + h) * tt..][..tt];
-            for i in 0..t_all {
-                let qi = &qkv[base + i * row + h * hd..][..hd];
-                let gi = &d_out[(b * t_all + i) * inner + h * hd..][..hd];
-                for j in 0..t_all {
-                    let s = ds[i * t_all + j];
-                    let w = p[i * t_all + j];
-                    let kj = &qkv[base + j * row + (nh + h) * hd..][..hd];
-                    // dq_i += s * k_j
-                    let o = i * row + h * hd;
-                    for c in 0..hd {
-                        dq[o + c] += s * kj[c];
-                    }
-                    // dk_j += s * q_i ; dv_j += w * dO_i
-                    let ok = j * row + (nh + h) * hd;
-                    let ov = j * row + (2 * nh + h) * hd;
-                    for c in 0..hd {
-                        dq[ok + c] += s * qi[c];
-                        dq[ov + c] += w * gi[c];
-                    }
+            let (q, k, v) = (base + h * hd, base + (nh + h) * hd, base + (2 * nh + h) * hd);
+            let ph = (b * nh + h) * tt;
+            // dP = dO V^T
+            matmul_strided(t, t, hd, 1.0, d_out, View::rows(go + h * hd, inner), qkv, View::t(v, row), ds, View::rows(h * tt, t), false);
+            // dS = P * (dP - rowsum(P * dP)) * scale
+            for i in 0..t {
+                let pr = &probs[ph + i * t..ph + (i + 1) * t];
+                let dr = &mut ds[h * tt + i * t..h * tt + (i + 1) * t];
+                let dot: f32 = pr.iter().zip(dr.iter()).map(|(a, b)| a * b).sum();
+                for (x, &pv) in dr.iter_mut().zip(pr) {
+                    *x = pv * (*x - dot) * scale;
                 }
             }
+            // dQ = dS K, dK = dS^T Q, dV = P^T dO
+            matmul_strided(t, hd, t, 1.0, ds, View::rows(h * tt, t), qkv, View::rows(k, row), dq, View::rows(h * hd, row), false);
+            matmul_strided(t, hd, t, 1.0, ds, View::t(h * tt, t), qkv, View::rows(q, row), dq, View::rows((nh + h) * hd, row), false);
+            matmul_strided(t, hd, t, 1.0, probs, View::t(ph, t), d_out, View::rows(go + h * hd, inner), dq, View::rows((2 * nh + h) * hd, row), false);
         }
     });
 }
@@ -146,15 +98,31 @@ pub fn attention_backward(d: AttnDims, qkv: &[f32], probs: &[f32], d_out: &[f32]
 mod tests {
     use super::*;
 
-    fn forward_sum(d: AttnDims, qkv: &[f32], w: &[f32]) -> f64 {
-        let mut p = vec![0.0; d.batch * d.heads * d.total * d.total];
-        let mut o = vec![0.0; d.batch * d.total * d.heads * d.head_dim];
-        attention_forward(d, qkv, &mut p, &mut o);
-        o.iter().zip(w).map(|(a, b)| (*a as f64) * (*b as f64)).sum()
+    /// Straightforward loops: the reference for the GEMM formulation.
+    fn naive(d: AttnDims, qkv: &[f32]) -> Vec<f64> {
+        let (t, nh, hd, row) = (d.total, d.heads, d.head_dim, d.row());
+        let mut out = vec![0.0f64; d.batch * t * nh * hd];
+        for b in 0..d.batch {
+            for h in 0..nh {
+                for i in 0..t {
+                    let q = |c: usize| qkv[(b * t + i) * row + h * hd + c] as f64;
+                    let s: Vec<f64> = (0..t).map(|j| (0..hd).map(|c| q(c) * qkv[(b * t + j) * row + (nh + h) * hd + c] as f64).sum::<f64>() / (hd as f64).sqrt()).collect();
+                    let mx = s.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+                    let z: f64 = s.iter().map(|x| (x - mx).exp()).sum();
+                    for j in 0..t {
+                        let p = (s[j] - mx).exp() / z;
+                        for c in 0..hd {
+                            out[(b * t + i) * nh * hd + h * hd + c] += p * qkv[(b * t + j) * row + (2 * nh + h) * hd + c] as f64;
+                        }
+                    }
+                }
+            }
+        }
+        out
     }
 
     #[test]
-    fn rows_of_probs_sum_to_one_and_backward_matches_finite_differences() {
+    fn forward_matches_naive_and_backward_matches_finite_differences() {
         let d = AttnDims { batch: 2, total: 5, heads: 2, head_dim: 4 };
         let n = d.batch * d.total * d.row();
         let qkv: Vec<f32> = (0..n).map(|i| ((i as f32) * 0.731).sin()).collect();
@@ -162,20 +130,20 @@ mod tests {
         let mut p = vec![0.0; 2 * 2 * 25];
         let mut o = vec![0.0; 2 * 5 * 8];
         attention_forward(d, &qkv, &mut p, &mut o);
-        for r in p.chunks(5) {
-            assert!((r.iter().sum::<f32>() - 1.0).abs() < 1e-5);
+        for (a, b) in o.iter().zip(naive(d, &qkv)) {
+            assert!((*a as f64 - b).abs() < 1e-5);
         }
         let mut scratch = vec![0.0; p.len()];
         let mut dqkv = vec![0.0; n];
         attention_backward(d, &qkv, &p, &w, &mut scratch, &mut dqkv);
-        let eps = 1e-2;
-        for idx in (0..n).step_by(7) {
-            let mut a = qkv.clone();
+        let f = |x: &[f32]| naive(d, x).iter().zip(&w).map(|(a, b)| a * *b as f64).sum::<f64>();
+        let eps = 1e-3;
+        for idx in 0..n {
+            let (mut a, mut b) = (qkv.clone(), qkv.clone());
             a[idx] += eps;
-            let mut b = qkv.clone();
             b[idx] -= eps;
-            let fd = (forward_sum(d, &a, &w) - forward_sum(d, &b, &w)) / (2.0 * eps as f64);
-            assert!((fd - dqkv[idx] as f64).abs() < 2e-3, "idx {idx}: fd {fd} vs {}", dqkv[idx]);
+            let fd = (f(&a) - f(&b)) / (2.0 * eps as f64);
+            assert!((fd - dqkv[idx] as f64).abs() < 1e-3, "idx {idx}: fd {fd} vs {}", dqkv[idx]);
         }
     }
 }

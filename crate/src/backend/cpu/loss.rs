@@ -2,10 +2,14 @@
 //!
 //! [`lm_loss`] reads `logits [B,T,V]` (all T = P + S positions; the first P, puzzle positions, are
 //! skipped) and `labels [B,S]` (-100 = ignored). Per batch row b it writes
-//! `stats[b*3..] = [sum_t ce_bt / divisor_b, #correct_b, #counted_b]` with `divisor_b = max(#counted_b, 1)`
+//! `stats[b*STATS..] = [loss_hi, loss_lo, #correct_b, #counted_b]` where `loss_hi + loss_lo` is the f64
+//! `sum_t ce_bt / divisor_b` split into two f32 (a backend without f64 may write `loss_lo = 0`), with `divisor_b = max(#counted_b, 1)`
 //! and "correct" = argmax over all V (first index on ties) equals the label. With `d_logits` it also
 //! OVERWRITES the gradient of `grad_scale * sum_b (sum_t ce_bt / divisor_b)` (zero at puzzle positions and
 //! ignored labels). Stablemax is computed in f64, as the official code does.
+
+/// Values per batch row in the `stats` output.
+pub const STATS: usize = 4;
 
 /// Ignored label (`IGNORE_LABEL_ID`).
 pub const IGNORE: i32 = -100;
@@ -98,9 +102,12 @@ pub fn lm_loss(
                 }
             }
         }
-        stats[b * 3] = (loss / divisor) as f32;
-        stats[b * 3 + 1] = correct as f32;
-        stats[b * 3 + 2] = count as f32;
+        let row = loss / divisor;
+        let hi = row as f32;
+        stats[b * STATS] = hi;
+        stats[b * STATS + 1] = (row - hi as f64) as f32;
+        stats[b * STATS + 2] = correct as f32;
+        stats[b * STATS + 3] = count as f32;
     }
 }
 
@@ -128,25 +135,25 @@ mod tests {
         let d = LossDims { batch: 2, puzzle_len: 1, seq: 2, vocab: 3 };
         let logits: Vec<f32> = vec![9., 9., 9., -1.0, 0.5, 2.0, 0.3, -0.2, 0.1, 9., 9., 9., 1.0, 1.0, -3.0, 0.0, 0.0, 0.0];
         let labels = [2, 0, IGNORE, 1];
-        let mut stats = vec![0.0; 6];
+        let mut stats = vec![0.0; 8];
         let mut g = vec![0.0; 18];
         lm_loss(d, LmLossKind::Stablemax, &logits, &labels, 0.5, &mut stats, Some(&mut g));
         // row 0, position 1: s = [1/2, 1.5, 3] -> -log(3/5)
         let ce1 = -(3.0f64 / 5.0).ln();
-        let s2: Vec<f64> = [0.3f64, -0.2, 0.1].iter().map(|&x| stable_s(x).0).collect();
+        let s2: Vec<f64> = [0.3f32, -0.2, 0.1].iter().map(|&x| stable_s(x as f64).0).collect();
         let ce2 = -(s2[0] / s2.iter().sum::<f64>()).ln();
-        assert!((stats[0] as f64 - (ce1 + ce2) / 2.0).abs() < 1e-6);
-        assert_eq!(&stats[1..3], &[2.0, 2.0]);
+        assert!((stats[0] as f64 + stats[1] as f64 - (ce1 + ce2) / 2.0).abs() < 1e-12);
+        assert_eq!(&stats[2..4], &[2.0, 2.0]);
         // row 1: only position 2 counts; all-equal logits -> argmax 0 != 1; tie case
-        assert!((stats[3] as f64 - 3f64.ln()).abs() < 1e-6);
-        assert_eq!(&stats[4..6], &[0.0, 1.0]);
+        assert!((stats[4] as f64 + stats[5] as f64 - 3f64.ln()).abs() < 1e-12);
+        assert_eq!(&stats[6..8], &[0.0, 1.0]);
         // puzzle positions and ignored labels get no gradient
         assert!(g[..3].iter().chain(&g[9..15]).all(|&x| x == 0.0));
         // finite differences of the scaled total
         let total = |l: &[f32]| {
-            let mut s = vec![0.0; 6];
+            let mut s = vec![0.0; 8];
             lm_loss(d, LmLossKind::Stablemax, l, &labels, 0.5, &mut s, None);
-            0.5 * (s[0] as f64 + s[3] as f64)
+            0.5 * (s[0] as f64 + s[1] as f64 + s[4] as f64 + s[5] as f64)
         };
         for i in [3usize, 4, 5, 7, 16] {
             let (mut p, mut m) = (logits.clone(), logits.clone());

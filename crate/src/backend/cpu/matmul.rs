@@ -5,6 +5,8 @@
 //! - [`matmul_nn`]: `dx[M,K] (+)= dy[M,N] @ W[N,K]`   (input gradient)
 //! - [`matmul_tn`]: `dW[N,K] (+)= dy[M,N]^T @ x[M,K]` (weight gradient, accumulated over rows)
 //!
+//! - [`matmul_strided`]: a single-threaded product on strided views (attention's per-head products).
+//!
 //! `accumulate = true` adds into the destination, `false` overwrites it.
 //! Backed by the `gemm` crate (pure Rust, SIMD, compiles for wasm32; rayon threads natively).
 
@@ -80,6 +82,61 @@ pub fn matmul_tn(m: usize, n: usize, k: usize, dy: &[f32], x: &[f32], dw: &mut [
     gemm_rm(n, k, m, dy, true, x, false, dw, accumulate)
 }
 
+/// A strided matrix view: element `(i, j)` at `offset + i*rs + j*cs`.
+#[derive(Debug, Clone, Copy)]
+pub struct View {
+    pub offset: usize,
+    pub rs: usize,
+    pub cs: usize,
+}
+
+impl View {
+    pub fn rows(offset: usize, rs: usize) -> View {
+        View { offset, rs, cs: 1 }
+    }
+    /// The transpose of a row-major view.
+    pub fn t(offset: usize, rs: usize) -> View {
+        View { offset, rs: 1, cs: rs }
+    }
+    fn last(&self, r: usize, c: usize) -> usize {
+        self.offset + (r - 1) * self.rs + (c - 1) * self.cs
+    }
+}
+
+/// `c[m,n] (+)= alpha * a[m,k] @ b[k,n]` on strided views, on the calling thread (callers parallelise
+/// over independent products themselves).
+#[allow(clippy::too_many_arguments)]
+pub fn matmul_strided(m: usize, n: usize, k: usize, alpha: f32, a: &[f32], av: View, b: &[f32], bv: View, c: &mut [f32], cv: View, accumulate: bool) {
+    if m == 0 || n == 0 || k == 0 {
+        return;
+    }
+    assert!(av.last(m, k) < a.len() && bv.last(k, n) < b.len() && cv.last(m, n) < c.len(), "matmul_strided: view out of bounds");
+    // SAFETY: the assert bounds the farthest element of each view; `c` is a distinct &mut.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            c.as_mut_ptr().add(cv.offset),
+            cv.cs as isize,
+            cv.rs as isize,
+            accumulate,
+            a.as_ptr().add(av.offset),
+            av.cs as isize,
+            av.rs as isize,
+            b.as_ptr().add(bv.offset),
+            bv.cs as isize,
+            bv.rs as isize,
+            1.0,
+            alpha,
+            false,
+            false,
+            false,
+            gemm::Parallelism::None,
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -114,6 +171,15 @@ mod tests {
             for p in 0..k {
                 let r: f32 = (0..m).map(|i| dy[i * n + j] * x[i * k + p]).sum();
                 assert!((dw[j * k + p] - r).abs() < 1e-4);
+            }
+        }
+        // strided: y2 = 2 * x @ w^T written into the odd columns of a [m, 2n] buffer
+        let mut y2 = vec![0.0; m * 2 * n];
+        matmul_strided(m, n, k, 2.0, &x, View::rows(0, k), &w, View::t(0, k), &mut y2, View { offset: 1, rs: 2 * n, cs: 2 }, false);
+        for i in 0..m {
+            for j in 0..n {
+                assert!((y2[i * 2 * n + 2 * j + 1] - 2.0 * (y[i * n + j] - 0.5)).abs() < 1e-4);
+                assert_eq!(y2[i * 2 * n + 2 * j], 0.0);
             }
         }
     }

@@ -7,6 +7,7 @@ pub mod elementwise;
 pub mod embed;
 pub mod heads;
 pub mod loss;
+pub mod math;
 pub mod matmul;
 pub mod rmsnorm;
 pub mod rope;

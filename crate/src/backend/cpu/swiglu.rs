@@ -1,9 +1,7 @@
 //! SwiGLU activation (HRM_SPEC §3): `gu [M,2I]` is `[gate | up]` per row (gate = FIRST half);
 //! `a [M,I] = silu(gate) * up`, `silu(g) = g * sigmoid(g)`. The two projections are GEMMs (matmul.rs).
 
-fn sigmoid(x: f32) -> f32 {
-    1.0 / (1.0 + (-x).exp())
-}
+use super::math::sigmoid;
 
 pub fn swiglu_forward(rows: usize, width: usize, gu: &[f32], a: &mut [f32]) {
     for r in 0..rows {
