@@ -52,3 +52,15 @@ pub fn assert_close(what: &str, got: &[f32], want: &[f32], atol: f32, rtol: f32)
     }
     assert!(worst.1 == 0.0, "{what}: element {} is {} but should be {} (atol {atol}, rtol {rtol})", worst.0, got[worst.0], want[worst.0]);
 }
+
+/// The process-wide GPU backend for tests through the `Backend` trait.
+pub fn gpu() -> &'static hrm::backend::gpu::GpuBackend {
+    static BE: OnceLock<hrm::backend::gpu::GpuBackend> = OnceLock::new();
+    BE.get_or_init(|| match hrm::backend::gpu::GpuBackend::new_blocking() {
+        Ok(b) => {
+            eprintln!("gpu tests on {}", b.context().info());
+            b
+        }
+        Err(e) => panic!("{e}"),
+    })
+}

@@ -1,5 +1,7 @@
 //! The `hrm` command line: one module per subcommand.
 
+mod bench_gpu;
+
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
@@ -10,9 +12,14 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
-enum Command {}
+enum Command {
+    /// Printed benchmarks; `--backend gpu`: matmul GFLOP/s at the model's shapes and peak buffer bytes
+    Bench(bench_gpu::Args),
+}
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    match cli.command {}
+    match cli.command {
+        Command::Bench(args) => bench_gpu::command(args),
+    }
 }
