@@ -49,12 +49,10 @@ pub fn attention_forward(d: AttnDims, qkv: &[f32], probs: &mut [f32], out: &mut 
             matmul_strided(t, t, hd, scale, qkv, View::rows(q, row), qkv, View::t(k, row), p, View::rows(h * tt, t), false);
             for r in p[h * tt..(h + 1) * tt].chunks_exact_mut(t) {
                 let mx = r.iter().fold(f32::NEG_INFINITY, |m, &x| m.max(x));
-                let mut sum = 0.0;
                 for x in r.iter_mut() {
                     *x = math::exp(*x - mx);
-                    sum += *x;
                 }
-                let inv = 1.0 / sum;
+                let inv = 1.0 / math::sum(r);
                 r.iter_mut().for_each(|x| *x *= inv);
             }
             // O_h = P V
@@ -81,7 +79,7 @@ pub fn attention_backward(d: AttnDims, qkv: &[f32], probs: &[f32], d_out: &[f32]
             for i in 0..t {
                 let pr = &probs[ph + i * t..ph + (i + 1) * t];
                 let dr = &mut ds[h * tt + i * t..h * tt + (i + 1) * t];
-                let dot: f32 = pr.iter().zip(dr.iter()).map(|(a, b)| a * b).sum();
+                let dot = math::dot(pr, dr);
                 for (x, &pv) in dr.iter_mut().zip(pr) {
                     *x = pv * (*x - dot) * scale;
                 }

@@ -1,30 +1,36 @@
 //! SwiGLU activation (HRM_SPEC §3): `gu [M,2I]` is `[gate | up]` per row (gate = FIRST half);
 //! `a [M,I] = silu(gate) * up`, `silu(g) = g * sigmoid(g)`. The two projections are GEMMs (matmul.rs).
 
-use super::math::sigmoid;
+use super::math::{par_rows, sigmoid};
 
 pub fn swiglu_forward(rows: usize, width: usize, gu: &[f32], a: &mut [f32]) {
-    for r in 0..rows {
-        let (g, u) = gu[r * 2 * width..(r + 1) * 2 * width].split_at(width);
-        for ((o, &gv), &uv) in a[r * width..(r + 1) * width].iter_mut().zip(g).zip(u) {
-            *o = gv * sigmoid(gv) * uv;
+    par_rows(&mut a[..rows * width], width, |r0, out| {
+        for (k, o) in out.chunks_exact_mut(width).enumerate() {
+            let r = r0 + k;
+            let (g, u) = gu[r * 2 * width..(r + 1) * 2 * width].split_at(width);
+            for ((o, &gv), &uv) in o.iter_mut().zip(g).zip(u) {
+                *o = gv * sigmoid(gv) * uv;
+            }
         }
-    }
+    });
 }
 
 /// OVERWRITES `d_gu [M,2I]` from `d_a [M,I]`:
 /// `d gate = d_a * up * sig(g) * (1 + g*(1 - sig(g)))`, `d up = d_a * silu(g)`.
 pub fn swiglu_backward(rows: usize, width: usize, gu: &[f32], d_a: &[f32], d_gu: &mut [f32]) {
-    for r in 0..rows {
-        let (g, u) = gu[r * 2 * width..(r + 1) * 2 * width].split_at(width);
-        let (dg, du) = d_gu[r * 2 * width..(r + 1) * 2 * width].split_at_mut(width);
-        let da = &d_a[r * width..(r + 1) * width];
-        for i in 0..width {
-            let s = sigmoid(g[i]);
-            dg[i] = da[i] * u[i] * s * (1.0 + g[i] * (1.0 - s));
-            du[i] = da[i] * g[i] * s;
+    par_rows(&mut d_gu[..rows * 2 * width], 2 * width, |r0, out| {
+        for (k, o) in out.chunks_exact_mut(2 * width).enumerate() {
+            let r = r0 + k;
+            let (g, u) = gu[r * 2 * width..(r + 1) * 2 * width].split_at(width);
+            let (dg, du) = o.split_at_mut(width);
+            let da = &d_a[r * width..(r + 1) * width];
+            for i in 0..width {
+                let s = sigmoid(g[i]);
+                dg[i] = da[i] * u[i] * s * (1.0 + g[i] * (1.0 - s));
+                du[i] = da[i] * g[i] * s;
+            }
         }
-    }
+    });
 }
 
 #[cfg(test)]

@@ -1,5 +1,11 @@
 //! The `hrm` command line: one module per subcommand.
 
+mod bench;
+mod convert;
+mod info;
+mod bench_puzzles;
+mod data;
+mod solve_classic;
 mod bench_gpu;
 
 use clap::{Parser, Subcommand};
@@ -13,13 +19,29 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Printed benchmarks; `--backend gpu`: matmul GFLOP/s at the model's shapes and peak buffer bytes
-    Bench(bench_gpu::Args),
+    /// CPU benchmarks: GEMM crates (--gemm), training/eval presets (--preset)
+    Bench(bench::Args),
+    /// Show a checkpoint: config, derived sizes, parameter count, every tensor
+    Info(info::Args),
+    /// Convert an official torch checkpoint (with its all_config.yaml) to a single .safetensors file
+    Convert(convert::Args),
+    /// Build or inspect datasets in the official on-disk format (Sudoku, mazes).
+    Data(data::Args),
+    /// Solve a Sudoku or a maze exactly, without the network.
+    SolveClassic(solve_classic::Args),
+    /// GPU benchmark: matmul GFLOP/s at the model's shapes and peak buffer bytes (`--backend gpu`;
+    /// to be folded into `bench --backend gpu`)
+    BenchGpu(bench_gpu::Args),
 }
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Bench(args) => bench_gpu::command(args),
+        Command::Bench(args) => bench::run(args),
+        Command::Info(args) => info::run(args),
+        Command::Convert(args) => convert::run(args),
+        Command::Data(a) => data::run(a),
+        Command::SolveClassic(a) => solve_classic::run(a),
+        Command::BenchGpu(args) => bench_gpu::command(args),
     }
 }
