@@ -8,6 +8,7 @@ mod bench_puzzles;
 mod data;
 mod solve_classic;
 mod train;
+mod bench_gpu;
 
 use clap::{Parser, Subcommand};
 
@@ -34,6 +35,9 @@ enum Command {
     Train(train::Args),
     /// Evaluate a checkpoint or run directory on the synthetic task (official ACT evaluation)
     Eval(eval::Args),
+    /// GPU benchmark: matmul GFLOP/s at the model's shapes and peak buffer bytes (`--backend gpu`;
+    /// to be folded into `bench --backend gpu`)
+    BenchGpu(bench_gpu::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -46,5 +50,6 @@ fn main() -> anyhow::Result<()> {
         Command::SolveClassic(a) => solve_classic::run(a),
         Command::Train(args) => train::run(args),
         Command::Eval(args) => eval::run(args),
+        Command::BenchGpu(args) => bench_gpu::command(args),
     }
 }
