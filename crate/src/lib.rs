@@ -5,5 +5,8 @@
 pub mod config;
 pub mod tensor;
 
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;
+
 pub use config::{Config, ConfigError, LossType, PosEncoding};
 pub use tensor::{HostTensor, ParamStore};
