@@ -7,7 +7,7 @@ import { MazeEditor } from './maze-editor';
 import { ResidualPlot, QPanel } from './plots';
 import type { BackendChoice, Difficulty, Hello, WorkerEvent } from './protocol';
 import { SudokuBoard } from './sudoku-board';
-import { conflicts, fromLine, toLine } from './sudoku';
+import { conflicts, formatMs, fromLine, toLine } from './sudoku';
 import type { Trace } from './trace';
 import { PlayerControls, TracePlayer, TraceView } from './trace-player';
 import { TrainingPanel } from './training-panel';
@@ -73,7 +73,7 @@ $('sudoku-solve').addEventListener('click', async () => {
     const a = await worker.call('sudoku.solve', { cells: board.getCells() });
     board.setOverlay(a.solution);
     const count = a.solutions === 1 ? 'the unique solution' : 'one of several solutions';
-    sudokuStatus.textContent = `Exact solver: ${count} in ${a.ms.toFixed(2)} ms (${a.guesses} guesses).`;
+    sudokuStatus.textContent = `Exact solver: ${count} in ${formatMs(a.ms)} (${a.guesses} guesses).`;
   } catch (e) {
     sudokuError.textContent = `No exact solution: ${errorText(e)}`;
   }
@@ -117,7 +117,7 @@ const refreshPath = async (m: Maze): Promise<void> => {
     if (!a) return; // superseded by a newer edit
     editor.setPath(a.path);
     mazeError.textContent = '';
-    mazeStatus.textContent = `Shortest path (BFS): ${a.path.length - 1} moves${a.severalShortest ? ' (other shortest paths exist)' : ''}, found in ${a.ms.toFixed(2)} ms.`;
+    mazeStatus.textContent = `Shortest path (BFS): ${a.path.length - 1} moves${a.severalShortest ? ' (other shortest paths exist)' : ''}, found in ${formatMs(a.ms)}.`;
   } catch (e) {
     editor.setPath(null);
     mazeStatus.textContent = '';

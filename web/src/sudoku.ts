@@ -43,3 +43,8 @@ export function isSolutionOf(puzzle: readonly number[], solution: readonly numbe
   if (puzzle.some((d, i) => d !== 0 && solution[i] !== d)) return false;
   return conflicts(solution).size === 0;
 }
+
+/** A duration for people: the worker's clock is coarse, so tiny times read "under 0.1 ms". */
+export function formatMs(ms: number): string {
+  return ms < 0.1 ? 'under 0.1 ms' : ms < 100 ? `${ms.toFixed(1)} ms` : `${Math.round(ms)} ms`;
+}

@@ -134,17 +134,17 @@ export class PlayerControls {
     const bar = document.createElement('div');
     bar.className = 'player-buttons';
     bar.append(
-      btn('⏮', 'previous segment', () => player.step('segment', -1)),
+      btn('«seg', 'previous segment', () => player.step('segment', -1)),
       btn('«H', 'previous H update', () => player.step('H', -1)),
       btn('‹L', 'previous L step', () => player.step('L', -1)),
     );
-    this.playBtn = btn('▶', 'play', () => player.toggle());
+    this.playBtn = btn('Play', 'play', () => player.toggle());
     this.playBtn.classList.add('play');
     bar.append(
       this.playBtn,
       btn('L›', 'next L step', () => player.step('L', 1)),
       btn('H»', 'next H update', () => player.step('H', 1)),
-      btn('⏭', 'next segment', () => player.step('segment', 1)),
+      btn('seg»', 'next segment', () => player.step('segment', 1)),
     );
     this.scrub = document.createElement('input');
     this.scrub.type = 'range';
@@ -188,7 +188,7 @@ export class PlayerControls {
     this.speedSel.disabled = empty;
     this.scrub.max = String(Math.max(0, p.length - 1));
     this.scrub.value = String(p.index);
-    this.playBtn.textContent = p.playing ? '⏸' : '▶';
+    this.playBtn.textContent = p.playing ? 'Pause' : 'Play';
     this.playBtn.setAttribute('aria-label', p.playing ? 'pause' : 'play');
     this.playBtn.title = p.playing ? 'pause' : 'play';
     if (!SPEEDS.includes(p.speed)) this.speedSel.append(option(`${p.speed} steps/s`, String(p.speed)));

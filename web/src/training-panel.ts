@@ -43,7 +43,8 @@ export class TrainingPanel {
     row.className = 'controls';
     this.taskSel = document.createElement('select');
     this.taskSel.setAttribute('aria-label', 'training task');
-    for (const [v, l] of [['sudoku-easy', 'Sudoku (easy)'], ['sudoku-hard', 'Sudoku (hard)'], ['maze-8', 'Maze 8×8'], ['maze-12', 'Maze 12×12']]) this.taskSel.append(option(l, v));
+    const tasks: [string, string][] = [['sudoku-easy', 'Sudoku (easy)'], ['sudoku-hard', 'Sudoku (hard)'], ['maze-8', 'Maze 8×8'], ['maze-12', 'Maze 12×12']];
+    for (const [v, l] of tasks) this.taskSel.append(option(l, v));
     this.presetSel = document.createElement('select');
     this.presetSel.setAttribute('aria-label', 'model size preset');
     for (const p of PRESETS) this.presetSel.append(option(`${p} model`, p));

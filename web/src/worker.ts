@@ -47,12 +47,12 @@ const handlers: Handlers = {
   },
   'maze.solve': ({ text }) => {
     const [a, ms] = timed(() => wasm.maze_solve(text));
-    return { path: [...a.path], severalShortest: a.several_shortest, ms };
+    return { path: [...a.path], severalShortest: a.shortest_paths > 1, ms };
   },
   'maze.generate': ({ size, minPath, seed }) => {
     const text = wasm.maze_generate(size, minPath, seed);
     const lines = text.split('\n').filter((l) => l.length > 0);
-    return { size: lines.length, text, pathLength: wasm.maze_solve(text).path.length - 1 };
+    return { size: lines.length, text, pathLength: wasm.maze_solve(text).length };
   },
   'hrm.solve': () => {
     throw new Error(HRM_UNAVAILABLE);

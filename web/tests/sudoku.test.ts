@@ -47,3 +47,12 @@ describe('sudoku logic', () => {
     expect(isSolutionOf(puzzle, grid)).toBe(false);
   });
 });
+
+import { formatMs } from '../src/sudoku';
+describe('formatMs', () => {
+  it('reads coarse worker times honestly', () => {
+    expect(formatMs(0)).toBe('under 0.1 ms');
+    expect(formatMs(0.46)).toBe('0.5 ms');
+    expect(formatMs(250.4)).toBe('250 ms');
+  });
+});
