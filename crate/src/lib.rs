@@ -3,6 +3,8 @@
 //! Everything here compiles natively and for `wasm32-unknown-unknown`; the CLI lives in `src/bin/hrm/`.
 
 pub mod config;
+pub mod dataset;
+pub mod puzzles;
 pub mod tensor;
 
 #[cfg(target_arch = "wasm32")]

@@ -1,5 +1,10 @@
 //! The `hrm` command line: one module per subcommand.
 
+mod bench;
+mod bench_puzzles;
+mod data;
+mod solve_classic;
+
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
@@ -10,9 +15,20 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
-enum Command {}
+enum Command {
+    /// Build or inspect datasets in the official on-disk format (Sudoku, mazes).
+    Data(data::Args),
+    /// Solve a Sudoku or a maze exactly, without the network.
+    SolveClassic(solve_classic::Args),
+    /// Print throughput figures.
+    Bench(bench::Args),
+}
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    match cli.command {}
+    match cli.command {
+        Command::Data(a) => data::run(a),
+        Command::SolveClassic(a) => solve_classic::run(a),
+        Command::Bench(a) => bench::run(a),
+    }
 }
