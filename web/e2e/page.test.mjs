@@ -76,6 +76,22 @@ test('type a Sudoku, see conflicts as you type, and get the exact solution', asy
   await shot(page, '03-sudoku-solved');
 });
 
+test('generate a Sudoku by difficulty, then solve it exactly', async () => {
+  const page = await load();
+  await page.selectOption('#difficulty', 'easy');
+  assert.match(page.url(), /difficulty=easy/);
+  await page.click('#sudoku-generate');
+  await page.waitForFunction(() => /Generated a puzzle \(easy\)/.test(document.querySelector('#sudoku-status').textContent));
+  const puzzle = await boardDigits(page);
+  const givens = puzzle.filter((d) => d !== 0).length;
+  assert.match(await page.textContent('#sudoku-status'), new RegExp(`with ${givens} givens`));
+  assert.ok(givens >= 17 && givens < 81, `${givens} givens`);
+  await page.click('#sudoku-solve');
+  await page.waitForFunction(() => /Exact solver/.test(document.querySelector('#sudoku-status').textContent));
+  assert.match(await page.textContent('#sudoku-status'), /the unique solution/);
+  assert.ok(solves(puzzle, await boardDigits(page)));
+});
+
 test('an invalid paste gives a clear message and breaks nothing; a valid paste and ?sudoku= load', async () => {
   const page = await load();
   const before = await boardDigits(page);
@@ -158,6 +174,14 @@ test('generate a maze with a minimum path length and show its BFS path', async (
   }
   assert.match(page.url(), /maze=[.xsg]{196}/);
   await shot(page, '06-maze-generated');
+  // the maze is in the URL: opening the link shows the same maze and path
+  const walls = await page.$$eval('.maze .mcell', (c) => c.map((e) => e.className.includes('wall')));
+  const link = page.url();
+  await open.close();
+  open = null;
+  const p2 = await load(link.slice(server.url.length));
+  assert.deepEqual(await p2.$$eval('.maze .mcell', (c) => c.map((e) => e.className.includes('wall'))), walls);
+  await p2.waitForFunction((m) => document.querySelector('#maze-status').textContent.includes(`${m} moves`), moves);
 });
 
 test('phone width: one column, no horizontal scrolling', async () => {

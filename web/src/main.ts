@@ -84,7 +84,7 @@ $('sudoku-generate').addEventListener('click', async () => {
   try {
     const g = await worker.call('sudoku.generate', { difficulty: settings.difficulty, seed });
     board.setCells(g.cells);
-    sudokuStatus.textContent = `Generated a ${settings.difficulty} puzzle with ${g.givens} givens (seed ${seed}).`;
+    sudokuStatus.textContent = `Generated a puzzle (${settings.difficulty}) with ${g.givens} givens (seed ${seed}).`;
   } catch (e) {
     sudokuError.textContent = `Could not generate: ${errorText(e)}`;
   }
