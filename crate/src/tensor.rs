@@ -28,3 +28,20 @@ impl HostTensor {
 
 /// Named tensors with the official state-dict names (`model.inner.…`), sorted by name.
 pub type ParamStore = BTreeMap<String, HostTensor>;
+
+impl HostTensor {
+    /// FNV-1a (64 bit) over the values' little-endian f32 bytes: a cheap fingerprint to compare tensors
+    /// across runs, files and machines (`hrm info` prints it).
+    pub fn checksum(&self) -> u64 {
+        self.data.iter().flat_map(|v| v.to_le_bytes()).fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+            (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3)
+        })
+    }
+
+    /// The smallest and largest value (NaN-ignoring); `None` for an empty tensor.
+    pub fn min_max(&self) -> Option<(f32, f32)> {
+        let mut it = self.data.iter().copied().filter(|v| !v.is_nan());
+        let first = it.next()?;
+        Some(it.fold((first, first), |(lo, hi), v| (lo.min(v), hi.max(v))))
+    }
+}

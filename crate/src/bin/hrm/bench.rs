@@ -1,17 +1,100 @@
-//! `hrm bench`: printed throughput figures (never timed tests).
+//! `hrm bench`: printed CPU figures (never timed tests).
+//! - `--gemm`: GFLOP/s of the GEMM crates on the model's shapes (`bench/gemm.rs`).
+//! - `--puzzles`: Sudoku solver/generator per band, maze generation and 30x30 BFS (`bench_puzzles.rs`).
 
-use anyhow::{bail, Result};
+mod gemm;
 
-#[derive(clap::Args)]
+use anyhow::{bail, Context};
+
+#[derive(clap::Args, Debug)]
 pub struct Args {
+    /// Compare GEMM crates on the model's matrix shapes (build with `--features gemm-bench` to include
+    /// matrixmultiply and faer next to gemm).
+    #[arg(long)]
+    pub gemm: bool,
     /// Puzzle layer: Sudoku solver and generator per band, maze generation and BFS on 30x30.
     #[arg(long)]
-    puzzles: bool,
+    pub puzzles: bool,
+    /// Threads for the GEMM crates; without it `--gemm` runs itself once with 1 and once with 2.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Timed repetitions per measurement (the median is printed).
+    #[arg(long, default_value_t = 15)]
+    pub reps: usize,
 }
 
-pub fn run(args: Args) -> Result<()> {
+pub fn run(args: Args) -> anyhow::Result<()> {
+    if args.reps == 0 {
+        bail!("--reps must be at least 1");
+    }
+    if args.gemm {
+        return gemm_command(&args);
+    }
     if args.puzzles {
         return crate::bench_puzzles::run();
     }
-    bail!("choose what to benchmark, e.g. --puzzles")
+    bail!("nothing to benchmark: pass --gemm or --puzzles")
+}
+
+/// Sets the thread count for every pool the benchmarks can touch. Must run before the first GEMM call.
+fn set_threads(threads: usize) -> anyhow::Result<()> {
+    if threads == 0 {
+        bail!("--threads must be at least 1");
+    }
+    // matrixmultiply reads this once, at its first threaded call.
+    std::env::set_var("MATMUL_NUM_THREADS", threads.to_string());
+    rayon::ThreadPoolBuilder::new().num_threads(threads).build_global().context("building the rayon pool")?;
+    Ok(())
+}
+
+fn gemm_command(args: &Args) -> anyhow::Result<()> {
+    let Some(threads) = args.threads else {
+        // One process per thread count, because matrixmultiply fixes its thread count per process.
+        let exe = std::env::current_exe().context("finding the hrm executable")?;
+        for t in [1, 2] {
+            let status = std::process::Command::new(&exe)
+                .args(["bench", "--gemm", "--threads", &t.to_string(), "--reps", &args.reps.to_string()])
+                .status()
+                .context("running the GEMM benchmark")?;
+            if !status.success() {
+                bail!("GEMM benchmark with {t} thread(s) failed: {status}");
+            }
+        }
+        return Ok(());
+    };
+    set_threads(threads)?;
+    let libs: Vec<&str> = gemm::candidates().iter().map(|c| c.0).collect();
+    println!("GEMM, f32 row-major, {threads} thread(s), median of {} calls; GFLOP/s = 2MNK / time", args.reps);
+    if libs.len() == 1 {
+        println!("(only gemm compiled in: rebuild with `--features gemm-bench` for matrixmultiply and faer)");
+    }
+    let rows = gemm::run(threads, args.reps);
+    print!("{:<13} {:<8} {:<9} {:>5} {:>5} {:>5}", "tokens", "layer", "layout", "M", "N", "K");
+    for lib in &libs {
+        print!(" {lib:>19}");
+    }
+    println!();
+    for chunk in rows.chunks(libs.len()) {
+        let r = &chunk[0];
+        print!("{:<13} {:<8} {:<9} {:>5} {:>5} {:>5}", r.tokens, r.layer, r.layout.name(), r.m, r.n, r.k);
+        for x in chunk {
+            print!(" {:>8.1} ({:>6.2}ms)", x.gflops, x.median_ms);
+        }
+        println!();
+    }
+    // The whole model's GEMM time is what matters: sum the medians per crate.
+    for lib in &libs {
+        let mine: Vec<&gemm::Row> = rows.iter().filter(|r| r.lib == *lib).collect();
+        let ms: f64 = mine.iter().map(|r| r.median_ms).sum();
+        let flop: f64 = mine.iter().map(|r| 2.0 * (r.m * r.n * r.k) as f64).sum();
+        let mut g: Vec<f64> = mine.iter().map(|r| r.gflops).collect();
+        g.sort_by(f64::total_cmp);
+        println!(
+            "{lib:<19} {threads} thread(s): all {} products {ms:.1} ms = {:.1} GFLOP/s overall, median shape {:.1} GFLOP/s",
+            mine.len(),
+            flop / (ms / 1e3) / 1e9,
+            g[g.len() / 2]
+        );
+    }
+    Ok(())
 }

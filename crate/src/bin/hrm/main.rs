@@ -1,6 +1,8 @@
 //! The `hrm` command line: one module per subcommand.
 
 mod bench;
+mod convert;
+mod info;
 mod bench_puzzles;
 mod data;
 mod solve_classic;
@@ -16,19 +18,25 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// CPU benchmarks: GEMM crates (--gemm), training/eval presets (--preset)
+    Bench(bench::Args),
+    /// Show a checkpoint: config, derived sizes, parameter count, every tensor
+    Info(info::Args),
+    /// Convert an official torch checkpoint (with its all_config.yaml) to a single .safetensors file
+    Convert(convert::Args),
     /// Build or inspect datasets in the official on-disk format (Sudoku, mazes).
     Data(data::Args),
     /// Solve a Sudoku or a maze exactly, without the network.
     SolveClassic(solve_classic::Args),
-    /// Print throughput figures.
-    Bench(bench::Args),
 }
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
+        Command::Bench(args) => bench::run(args),
+        Command::Info(args) => info::run(args),
+        Command::Convert(args) => convert::run(args),
         Command::Data(a) => data::run(a),
         Command::SolveClassic(a) => solve_classic::run(a),
-        Command::Bench(a) => bench::run(a),
     }
 }

@@ -1,0 +1,59 @@
+//! SwiGLU activation (HRM_SPEC §3): `gu [M,2I]` is `[gate | up]` per row (gate = FIRST half);
+//! `a [M,I] = silu(gate) * up`, `silu(g) = g * sigmoid(g)`. The two projections are GEMMs (matmul.rs).
+
+use super::math::{par_rows, sigmoid};
+
+pub fn swiglu_forward(rows: usize, width: usize, gu: &[f32], a: &mut [f32]) {
+    par_rows(&mut a[..rows * width], width, |r0, out| {
+        for (k, o) in out.chunks_exact_mut(width).enumerate() {
+            let r = r0 + k;
+            let (g, u) = gu[r * 2 * width..(r + 1) * 2 * width].split_at(width);
+            for ((o, &gv), &uv) in o.iter_mut().zip(g).zip(u) {
+                *o = gv * sigmoid(gv) * uv;
+            }
+        }
+    });
+}
+
+/// OVERWRITES `d_gu [M,2I]` from `d_a [M,I]`:
+/// `d gate = d_a * up * sig(g) * (1 + g*(1 - sig(g)))`, `d up = d_a * silu(g)`.
+pub fn swiglu_backward(rows: usize, width: usize, gu: &[f32], d_a: &[f32], d_gu: &mut [f32]) {
+    par_rows(&mut d_gu[..rows * 2 * width], 2 * width, |r0, out| {
+        for (k, o) in out.chunks_exact_mut(2 * width).enumerate() {
+            let r = r0 + k;
+            let (g, u) = gu[r * 2 * width..(r + 1) * 2 * width].split_at(width);
+            let (dg, du) = o.split_at_mut(width);
+            let da = &d_a[r * width..(r + 1) * width];
+            for i in 0..width {
+                let s = sigmoid(g[i]);
+                dg[i] = da[i] * u[i] * s * (1.0 + g[i] * (1.0 - s));
+                du[i] = da[i] * g[i] * s;
+            }
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backward_matches_finite_differences() {
+        let gu: Vec<f32> = (0..12).map(|i| (i as f32 - 6.0) * 0.6).collect();
+        let da: Vec<f32> = (0..6).map(|i| 1.0 + i as f32 * 0.1).collect();
+        let mut dgu = vec![0.0; 12];
+        swiglu_backward(2, 3, &gu, &da, &mut dgu);
+        let f = |x: &[f32]| {
+            let mut a = vec![0.0; 6];
+            swiglu_forward(2, 3, x, &mut a);
+            a.iter().zip(&da).map(|(a, b)| (*a * *b) as f64).sum::<f64>()
+        };
+        for i in 0..12 {
+            let (mut p, mut m) = (gu.clone(), gu.clone());
+            p[i] += 1e-2;
+            m[i] -= 1e-2;
+            let fd = (f(&p) - f(&m)) / 2e-2;
+            assert!((fd - dgu[i] as f64).abs() < 1e-3, "{i}: {fd} vs {}", dgu[i]);
+        }
+    }
+}
