@@ -48,7 +48,10 @@ export class SudokuBoard {
       b.type = 'button';
       b.textContent = d === 0 ? '⌫' : String(d);
       b.setAttribute('aria-label', d === 0 ? 'clear cell' : `digit ${d}`);
-      b.addEventListener('click', () => this.set(this.cursor, d));
+      b.addEventListener('click', () => {
+        this.set(this.cursor, d);
+        grid.focus(); // keep typing on the board after a tap on the pad
+      });
       pad.append(b);
     }
     const wrap = document.createElement('div');

@@ -9,6 +9,15 @@ import type { Api, Hello, Kind, ReplyMsg, RequestMsg } from './protocol';
 declare const self: DedicatedWorkerGlobalScope;
 
 // Said to the user, as is, when they ask for the model or for training.
+//
+// Wiring the model (next step): wasm.rs gains an `HrmSession` (weights from a shipped or dropped
+// checkpoint) whose `solve(tokens, segments, act, on_event)` runs `Hrm::eval_segment` with an
+// `Observer` that, after every L/H call, computes ‖z − z_prev‖ (`Backend::row_diff_norm`), decodes
+// `lm_head(z_H)` (for an L call: the head applied to the current z_H as if the planner updated now)
+// into argmax tokens and chosen-token probabilities, and calls `on_event` with a `TraceStep`
+// (trace.ts); after each segment it reports Q-halt/Q-continue and whether ACT halted. This worker
+// then posts them as `trace.step` / `trace.segment` / `trace.done` events (protocol.ts) and sets
+// `hrmAvailable: true`; main.ts already assembles the events into a Trace for the player and plots.
 const HRM_UNAVAILABLE =
   'The HRM model is not available in this build yet: the model and its trace recorder have not been wired into the wasm module. ' +
   'The exact solvers above work; Solve with HRM will replay the real model\'s steps once it lands.';

@@ -69,3 +69,18 @@ describe('Maze editor', () => {
     expect(e.element.querySelectorAll('.path')).toHaveLength(2); // S and G are not drawn as path
   });
 });
+
+describe('Sudoku digit pad', () => {
+  it('sets the cursor cell and keeps the keyboard on the board', () => {
+    document.body.innerHTML = '';
+    const b = new SudokuBoard(document.body);
+    key(b.element, 'ArrowDown');
+    const pad = [...document.querySelectorAll<HTMLButtonElement>('.digit-pad button')];
+    expect(pad.map((p) => p.textContent)).toEqual(['1', '2', '3', '4', '5', '6', '7', '8', '9', '⌫']);
+    pad[6]!.click();
+    expect(b.getCells()[9]).toBe(7);
+    expect(document.activeElement).toBe(b.element);
+    pad[9]!.click();
+    expect(b.getCells()[9]).toBe(0);
+  });
+});
