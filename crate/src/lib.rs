@@ -14,6 +14,9 @@ pub mod puzzles;
 pub mod tensor;
 pub mod train;
 
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;
+
 pub use checkpoint::{Checkpoint, CheckpointError};
 pub use config::{Config, ConfigError, LossType, PosEncoding};
 pub use tensor::{HostTensor, ParamStore};
