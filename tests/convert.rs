@@ -284,3 +284,53 @@ fn the_info_summary_lists_every_tensor() {
     // The checksum is a fingerprint of the values: the parity file's tensors give the same ones.
     assert_eq!(reference().params[&params::name("H_init")].checksum(), ck.params[&params::name("H_init")].checksum());
 }
+
+/// The converted model runs and reproduces the official eval outputs (forward.safetensors of the parity
+/// set: every segment's logits, Q logits and carries within 1e-4, steps and halted exact), with the
+/// config exactly as conversion built it from the yaml.
+#[test]
+fn the_converted_model_reproduces_the_official_eval_segments() {
+    use hrm::backend::CpuBackend;
+    use hrm::checkpoint::safetensors::read_all;
+    use hrm::model::{Batch, Hrm};
+
+    let ck = Checkpoint::from_torch(&torch_bytes(), &yaml(), None).unwrap();
+    let visible = hrm_tests::fixtures().join("parity/visible");
+    let b = read_all(&std::fs::read(visible.join("batch.safetensors")).unwrap()).unwrap();
+    let fw = read_all(&std::fs::read(visible.join("forward.safetensors")).unwrap()).unwrap();
+    let ints = |name: &str| -> Vec<i32> { b[name].to_i64().unwrap().into_iter().map(|x| x as i32).collect() };
+    let ids = ints("puzzle_identifiers");
+    let batch = Batch::new(ids.len(), ck.config.seq_len, ints("inputs"), ints("labels"), ids).unwrap();
+
+    let mut model = Hrm::new(CpuBackend, &ck.config, &ck.params).unwrap();
+    let mut carry = model.initial_carry(&batch);
+    let worst = |got: &[f32], name: &str| -> f64 {
+        let want = fw[name].to_f64();
+        assert_eq!(got.len(), want.len(), "{name}");
+        got.iter().zip(&want).map(|(&g, &w)| (g as f64 - w).abs()).fold(0.0, f64::max)
+    };
+    let mut segments = 0;
+    for s in 1.. {
+        if !fw.contains_key(&format!("logits_{s}")) {
+            break;
+        }
+        let out = pollster::block_on(model.eval_segment(&mut carry, &batch, None)).unwrap();
+        let logits = pollster::block_on(model.read_logits());
+        for (got, name) in [
+            (&logits[..], format!("logits_{s}")),
+            (&out.q_halt[..], format!("q_halt_logits_{s}")),
+            (&out.q_continue[..], format!("q_continue_logits_{s}")),
+            (&carry.z_h[..], format!("z_H_{s}")),
+            (&carry.z_l[..], format!("z_L_{s}")),
+        ] {
+            let err = worst(got, &name);
+            assert!(err < 1e-4, "{name}: worst |error| {err:.3e}");
+        }
+        let steps: Vec<i64> = out.steps.iter().map(|&x| x as i64).collect();
+        let halted: Vec<i64> = out.halted.iter().map(|&x| x as i64).collect();
+        assert_eq!(steps, fw[&format!("steps_{s}")].to_i64().unwrap(), "steps_{s}");
+        assert_eq!(halted, fw[&format!("halted_{s}")].to_i64().unwrap(), "halted_{s}");
+        segments += 1;
+    }
+    assert_eq!(segments, ck.config.halt_max_steps, "eval runs until every row halts at halt_max_steps");
+}
