@@ -152,6 +152,22 @@ test('draw a maze whose goal is unreachable: a clear message; drag S; the BFS pa
   assert.equal(await page.$$eval('.maze .mcell.path', (c) => c.length), 6);
 });
 
+test('the maze is keyboard-operable: arrows, Space for a wall, G to move the goal', async () => {
+  const page = await load();
+  await page.fill('#maze-size', '8');
+  await page.press('#maze-size', 'Enter');
+  await page.waitForFunction(() => /Shortest path \(BFS\): 14 moves/.test(document.querySelector('#maze-status').textContent));
+  await page.focus('.maze');
+  await page.keyboard.press('ArrowRight');
+  await page.keyboard.press('Space');
+  assert.ok((await page.getAttribute('#maze-cell-1', 'class')).includes('wall'));
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('g');
+  assert.ok((await page.getAttribute('#maze-cell-9', 'class')).includes('goal'));
+  await page.waitForFunction(() => /Shortest path \(BFS\): 2 moves/.test(document.querySelector('#maze-status').textContent));
+  await shot(page, '06a-maze-keyboard');
+});
+
 test('generate a maze with a minimum path length and show its BFS path', async () => {
   const page = await load();
   await page.fill('#maze-size', '14');

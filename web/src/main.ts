@@ -117,7 +117,8 @@ const refreshPath = async (m: Maze): Promise<void> => {
     if (!a) return; // superseded by a newer edit
     editor.setPath(a.path);
     mazeError.textContent = '';
-    mazeStatus.textContent = `Shortest path (BFS): ${a.path.length - 1} moves${a.severalShortest ? ' (other shortest paths exist)' : ''}, found in ${formatMs(a.ms)}.`;
+    const moves = a.path.length - 1;
+    mazeStatus.textContent = `Shortest path (BFS): ${moves} move${moves === 1 ? '' : 's'}${a.severalShortest ? ' (other shortest paths exist)' : ''}, found in ${formatMs(a.ms)}.`;
   } catch (e) {
     editor.setPath(null);
     mazeStatus.textContent = '';
