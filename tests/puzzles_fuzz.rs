@@ -1,6 +1,7 @@
 //! Random bytes and mutated valid inputs into every parser, bounded in time: nothing may panic; bad
 //! input must come back as an error value.
-use hrm::dataset::{csv, npy, Dataset, DatasetError, Metadata};
+use hrm::dataset::build::{maze_pairs_from_csv, sudoku_pairs_from_csv};
+use hrm::dataset::{csv, npy, CsvOptions, Dataset, DatasetError, Metadata};
 use hrm::puzzles::maze::Maze;
 use hrm::puzzles::metrics::{score, PuzzleKind};
 use hrm::puzzles::sudoku::{parse_csv_row, Grid};
@@ -69,6 +70,10 @@ fn sudoku_parsers_never_panic() {
         let _ = Grid::from_tokens(&random_bytes(rng, 90));
         let _ = Grid::from_cells(&random_bytes(rng, 90));
         let _ = csv::read_records(&text, "f.csv");
+        let opts = CsvOptions { min_rating: Some(1.0), subsample: Some(1) };
+        let row = format!("h\n{text}\ns,{valid},{text},3\n");
+        let _ = sudoku_pairs_from_csv(&row, "f.csv", &opts, rng);
+        let _ = maze_pairs_from_csv(&row, "f.csv", &CsvOptions::default(), rng);
     });
     assert!(n > 10);
 }

@@ -105,7 +105,7 @@ fn several_solutions_are_shown_as_two_different_valid_grids() {
     let (r1, r2, c1, c2) = found.expect("this grid has an unavoidable rectangle");
     let mut g = sol;
     for (r, c) in [(r1, c1), (r1, c2), (r2, c1), (r2, c2)] {
-        g.set(Cell { row: r as u8, col: c as u8 }, 0);
+        g.set(Cell { row: r as u8, col: c as u8 }, 0).unwrap();
     }
     match g.validate() {
         Err(SudokuError::MultipleSolutions { first, second }) => {
@@ -238,6 +238,11 @@ fn tokens_are_the_official_ones() {
     assert!(Grid::parse(HARD_SOLUTION).unwrap().to_tokens().iter().all(|&x| (2..=10).contains(&x)));
     assert_eq!((sudoku::VOCAB_SIZE, sudoku::SEQ_LEN, sudoku::PAD_TOKEN, sudoku::BLANK_TOKEN), (11, 81, 0, 1));
     assert!(matches!(Grid::from_tokens(&[0; 81]), Err(SudokuError::BadValue { value: 0, .. })));
+    let mut g = Grid::EMPTY;
+    assert!(g.set(Cell { row: 0, col: 0 }, 10).is_err());
+    assert!(g.set(Cell { row: 9, col: 0 }, 1).is_err());
+    g.set(Cell { row: 8, col: 8 }, 9).unwrap();
+    assert_eq!(g.cells()[80], 9);
 }
 
 /// A deliberately naive reference: plain backtracking over the first empty cell with the fewest

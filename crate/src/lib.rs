@@ -12,6 +12,7 @@ pub mod synthetic;
 pub mod dataset;
 pub mod puzzles;
 pub mod tensor;
+pub mod train;
 
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;

@@ -170,6 +170,12 @@ impl TokenBatch {
     }
 }
 
+impl From<TokenBatch> for crate::model::Batch {
+    fn from(b: TokenBatch) -> crate::model::Batch {
+        crate::model::Batch { rows: b.batch_size, seq_len: b.seq_len, inputs: b.inputs, labels: b.labels, puzzle_identifiers: b.puzzle_identifiers }
+    }
+}
+
 /// An endless seeded stream of training batches.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SyntheticStream {

@@ -6,6 +6,9 @@
 pub const DIHEDRAL_INVERSE: [u8; 8] = [0, 3, 2, 1, 4, 5, 6, 7];
 
 /// For output cell (i, j) of an n x n grid under transform `tid`, the input cell it comes from.
+///
+/// # Panics
+/// If `tid` is not in 0..8 (a programming error: ids come from code, not from users).
 pub fn source_cell(n: usize, tid: u8, i: usize, j: usize) -> (usize, usize) {
     let m = n - 1;
     match tid {
@@ -22,6 +25,9 @@ pub fn source_cell(n: usize, tid: u8, i: usize, j: usize) -> (usize, usize) {
 }
 
 /// Apply transform `tid` to a row-major n x n grid.
+///
+/// # Panics
+/// If `tid` is not in 0..8 or `cells` is not n*n long.
 pub fn transform<T: Copy>(cells: &[T], n: usize, tid: u8) -> Vec<T> {
     assert_eq!(cells.len(), n * n, "grid is not {n}x{n}");
     let mut out = Vec::with_capacity(n * n);

@@ -27,6 +27,7 @@ pub fn rope_tables(total: usize, head_dim: usize, theta: f64) -> (Vec<f32>, Vec<
     (cos, sin)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn rotate(qkv: &mut [f32], cos: &[f32], sin: &[f32], batch: usize, total: usize, heads: usize, head_dim: usize, sign: f32) {
     let half = head_dim / 2;
     let row = 3 * heads * head_dim;

@@ -1,8 +1,11 @@
 //! `hrm bench`: printed CPU figures (never timed tests).
 //! - `--gemm`: GFLOP/s of the GEMM crates on the model's shapes (`bench/gemm.rs`).
 //! - `--puzzles`: Sudoku solver/generator per band, maze generation and 30x30 BFS (`bench_puzzles.rs`).
+//! - `--preset sudoku-small|maze-small`: ms per training step and per eval segment, and peak memory
+//!   (`bench/preset.rs`).
 
 mod gemm;
+mod preset;
 
 use anyhow::{bail, Context};
 
@@ -15,7 +18,17 @@ pub struct Args {
     /// Puzzle layer: Sudoku solver and generator per band, maze generation and BFS on 30x30.
     #[arg(long)]
     pub puzzles: bool,
-    /// Threads for the GEMM crates; without it `--gemm` runs itself once with 1 and once with 2.
+    /// Time training steps and eval segments of a model preset: sudoku-small | maze-small
+    #[arg(long)]
+    pub preset: Option<preset::Preset>,
+    /// Timed training steps for --preset (after 2 warm-up steps)
+    #[arg(long, default_value_t = 10)]
+    pub train_steps: usize,
+    /// Timed eval segments for --preset (after 2 warm-up segments)
+    #[arg(long, default_value_t = 16)]
+    pub eval_segments: usize,
+    /// Threads (GEMM crates, model); without it `--gemm` runs itself once with 1 and once with 2, and
+    /// `--preset` uses 2 (the official figures were measured with 2).
     #[arg(long)]
     pub threads: Option<usize>,
     /// Timed repetitions per measurement (the median is printed).
@@ -33,7 +46,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     if args.puzzles {
         return crate::bench_puzzles::run();
     }
-    bail!("nothing to benchmark: pass --gemm or --puzzles")
+    if let Some(p) = args.preset {
+        set_threads(args.threads.unwrap_or(2))?;
+        return preset::run(p, args.threads.unwrap_or(2), args.train_steps, args.eval_segments);
+    }
+    bail!("nothing to benchmark: pass --gemm, --puzzles or --preset sudoku-small|maze-small")
 }
 
 /// Sets the thread count for every pool the benchmarks can touch. Must run before the first GEMM call.

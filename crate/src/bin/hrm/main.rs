@@ -2,10 +2,13 @@
 
 mod bench;
 mod convert;
+mod eval;
 mod info;
 mod bench_puzzles;
 mod data;
 mod solve_classic;
+mod train;
+mod bench_gpu;
 
 use clap::{Parser, Subcommand};
 
@@ -28,6 +31,13 @@ enum Command {
     Data(data::Args),
     /// Solve a Sudoku or a maze exactly, without the network.
     SolveClassic(solve_classic::Args),
+    /// Train on the built-in synthetic task (progress bar, JSON-lines log, checkpoints, --resume)
+    Train(train::Args),
+    /// Evaluate a checkpoint or run directory on the synthetic task (official ACT evaluation)
+    Eval(eval::Args),
+    /// GPU benchmark: matmul GFLOP/s at the model's shapes and peak buffer bytes (`--backend gpu`;
+    /// to be folded into `bench --backend gpu`)
+    BenchGpu(bench_gpu::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -38,5 +48,8 @@ fn main() -> anyhow::Result<()> {
         Command::Convert(args) => convert::run(args),
         Command::Data(a) => data::run(a),
         Command::SolveClassic(a) => solve_classic::run(a),
+        Command::Train(args) => train::run(args),
+        Command::Eval(args) => eval::run(args),
+        Command::BenchGpu(args) => bench_gpu::command(args),
     }
 }

@@ -205,8 +205,9 @@ impl Maze {
     pub fn tiles(&self) -> &[Tile] {
         &self.tiles
     }
-    pub fn tile(&self, row: usize, col: usize) -> Tile {
-        self.tiles[row * self.n + col]
+    /// The tile at (row, col), or None outside the grid.
+    pub fn tile(&self, row: usize, col: usize) -> Option<Tile> {
+        (row < self.n && col < self.n).then(|| self.tiles[row * self.n + col])
     }
     /// Start and goal as row-major indices.
     pub fn start(&self) -> usize {
@@ -254,6 +255,9 @@ impl Maze {
     }
 
     /// Dihedral transform `tid` (0..8, official numbering; see `puzzles::dihedral`).
+    ///
+    /// # Panics
+    /// If `tid` is not in 0..8.
     pub fn transformed(&self, tid: u8) -> Maze {
         let tiles = dihedral::transform(&self.tiles, self.n, tid);
         Maze::from_tiles(self.n, tiles).expect("a symmetry keeps one S and one G")

@@ -107,12 +107,17 @@ impl Grid {
     pub fn cells(&self) -> &[u8; 81] {
         &self.cells
     }
-    pub fn get(&self, cell: Cell) -> u8 {
-        self.cells[cell.index()]
+    /// The digit in `cell` (0 = blank), or None for a cell outside the grid.
+    pub fn get(&self, cell: Cell) -> Option<u8> {
+        (cell.row < 9 && cell.col < 9).then(|| self.cells[cell.index()])
     }
-    pub fn set(&mut self, cell: Cell, digit: u8) {
-        assert!(digit <= 9, "digit {digit} out of range");
+    /// Put `digit` (0 = blank) in `cell`; a digit above 9 or a cell outside the grid is an error.
+    pub fn set(&mut self, cell: Cell, digit: u8) -> Result<(), SudokuError> {
+        if digit > 9 || cell.row > 8 || cell.col > 8 {
+            return Err(SudokuError::BadValue { cell, value: digit });
+        }
         self.cells[cell.index()] = digit;
+        Ok(())
     }
     pub fn givens(&self) -> usize {
         self.cells.iter().filter(|&&v| v != 0).count()

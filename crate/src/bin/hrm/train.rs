@@ -1,0 +1,338 @@
+//! `hrm train`: the official training loop (`hrm::train`) on the built-in synthetic task, with a progress
+//! bar, periodic evaluation, a JSON-lines log, checkpoints and exact resume.
+//!
+//! A run directory holds:
+//! - `model.safetensors`: the model (official names, config in the metadata) — `hrm info`/`hrm eval` read it;
+//! - `train_state.safetensors`: optimizer moments and the ACT carry;
+//! - `train_state.json`: step, configs, RNG states (see [`RunState`]);
+//! - `train.jsonl`: one JSON object per logged step (`"kind": "train"`) or evaluation (`"kind": "eval"`).
+
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{bail, Context};
+use hrm::backend::CpuBackend;
+use hrm::checkpoint::{self, DType};
+use hrm::model::{Batch, Hrm};
+use hrm::optim::AdamVariant;
+use hrm::synthetic::{eval_set, SyntheticConfig, SyntheticStream, Task};
+use hrm::train::{evaluate, TrainConfig, TrainMeta, TrainState, Trainer};
+use hrm::{Checkpoint, Config, LossType, PosEncoding};
+use serde::{Deserialize, Serialize};
+
+/// The synthetic task's flags (shared with `hrm eval`).
+#[derive(clap::Args, Debug, Clone)]
+pub struct TaskArgs {
+    /// reverse | sort | cumsum (running sum mod the number of symbols)
+    #[arg(long, default_value = "reverse")]
+    pub task: Task,
+    /// Positions per example (the model's seq_len)
+    #[arg(long, default_value_t = 8)]
+    pub seq_len: usize,
+    /// Number of symbols (vocabulary = symbols + 1 for PAD)
+    #[arg(long, default_value_t = 4)]
+    pub symbols: usize,
+    /// Shortest example (shorter ones are PAD-filled, their labels ignored); default = seq_len
+    #[arg(long)]
+    pub min_len: Option<usize>,
+}
+
+impl TaskArgs {
+    pub fn config(&self) -> anyhow::Result<SyntheticConfig> {
+        Ok(SyntheticConfig::new(self.task, self.seq_len, self.symbols, self.min_len.unwrap_or(self.seq_len))?)
+    }
+}
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    #[command(flatten)]
+    pub task: TaskArgs,
+
+    // ---- model (official names in brackets) ----
+    /// [hidden_size]
+    #[arg(long, default_value_t = 64)]
+    pub hidden: usize,
+    /// [num_heads]
+    #[arg(long, default_value_t = 2)]
+    pub heads: usize,
+    /// [expansion]
+    #[arg(long, default_value_t = 2.0)]
+    pub expansion: f64,
+    /// [H_layers]
+    #[arg(long, default_value_t = 1)]
+    pub h_layers: usize,
+    /// [L_layers]
+    #[arg(long, default_value_t = 1)]
+    pub l_layers: usize,
+    /// [H_cycles]
+    #[arg(long, default_value_t = 2)]
+    pub h_cycles: usize,
+    /// [L_cycles]
+    #[arg(long, default_value_t = 2)]
+    pub l_cycles: usize,
+    /// [halt_max_steps]
+    #[arg(long, default_value_t = 4)]
+    pub halt_max_steps: usize,
+    /// [halt_exploration_prob]
+    #[arg(long, default_value_t = 0.1)]
+    pub exploration: f64,
+    /// [puzzle_emb_ndim] (0 = no puzzle embedding)
+    #[arg(long, default_value_t = 0)]
+    pub puzzle_emb_ndim: usize,
+    /// [pos_encodings] rope | learned
+    #[arg(long, default_value = "learned")]
+    pub pos: String,
+
+    // ---- recipe ----
+    /// Global batch size [global_batch_size]
+    #[arg(long, default_value_t = 64)]
+    pub batch: usize,
+    /// Optimizer steps to reach (also the schedule's length); a resumed run continues up to it
+    #[arg(long, default_value_t = 500)]
+    pub steps: u64,
+    /// [lr]
+    #[arg(long, default_value_t = 3e-3)]
+    pub lr: f64,
+    /// [lr_warmup_steps]
+    #[arg(long, default_value_t = 20)]
+    pub warmup: u64,
+    /// [lr_min_ratio]
+    #[arg(long, default_value_t = 0.1)]
+    pub lr_min_ratio: f64,
+    /// [weight_decay]
+    #[arg(long, default_value_t = 0.01)]
+    pub weight_decay: f64,
+    /// [beta1]
+    #[arg(long, default_value_t = 0.9)]
+    pub beta1: f64,
+    /// [beta2]
+    #[arg(long, default_value_t = 0.95)]
+    pub beta2: f64,
+    /// [puzzle_emb_lr]
+    #[arg(long, default_value_t = 1e-2)]
+    pub puzzle_emb_lr: f64,
+    /// [puzzle_emb_weight_decay]
+    #[arg(long, default_value_t = 0.1)]
+    pub puzzle_emb_weight_decay: f64,
+    /// adam-atan2 (official) | adamw
+    #[arg(long, default_value = "adam-atan2")]
+    pub optimizer: String,
+    /// [seed]: weights, exploration and data
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+
+    // ---- run ----
+    /// Evaluate every N steps (0 = only at the end)
+    #[arg(long, default_value_t = 100)]
+    pub eval_every: u64,
+    /// Held-out batches per evaluation
+    #[arg(long, default_value_t = 4)]
+    pub eval_batches: usize,
+    /// Checkpoint every N steps (0 = only at the end)
+    #[arg(long, default_value_t = 100)]
+    pub checkpoint_every: u64,
+    /// Write a log line every N steps
+    #[arg(long, default_value_t = 1)]
+    pub log_every: u64,
+    /// Run directory (checkpoints and train.jsonl)
+    #[arg(long, default_value = "runs/synthetic")]
+    pub out: PathBuf,
+    /// Continue the run in --out from its last checkpoint (model/task/recipe flags come from the run)
+    #[arg(long)]
+    pub resume: bool,
+    /// CPU threads (default: all)
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Stop (after checkpointing) once this step is reached, as if interrupted; --resume continues
+    #[arg(long)]
+    pub stop_at: Option<u64>,
+    /// No progress bar (log lines still go to train.jsonl)
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// `train_state.json`: the library's [`TrainMeta`] plus what the CLI needs to rebuild the run.
+#[derive(Serialize, Deserialize)]
+pub struct RunState {
+    pub task: SyntheticConfig,
+    pub batch: usize,
+    pub eval_batches: usize,
+    pub seed: u64,
+    pub meta: TrainMeta,
+}
+
+pub fn set_threads(threads: Option<usize>) -> anyhow::Result<()> {
+    if let Some(t) = threads {
+        if t == 0 {
+            bail!("--threads must be at least 1");
+        }
+        rayon::ThreadPoolBuilder::new().num_threads(t).build_global().context("building the thread pool")?;
+    }
+    Ok(())
+}
+
+fn model_config(a: &Args, task: &SyntheticConfig) -> anyhow::Result<Config> {
+    let pos_encodings = match a.pos.as_str() {
+        "rope" => PosEncoding::Rope,
+        "learned" => PosEncoding::Learned,
+        other => bail!("--pos: `{other}` is neither rope nor learned"),
+    };
+    let cfg = Config {
+        batch_size: a.batch,
+        seq_len: task.seq_len,
+        puzzle_emb_ndim: a.puzzle_emb_ndim,
+        num_puzzle_identifiers: 1,
+        vocab_size: task.vocab_size(),
+        h_cycles: a.h_cycles,
+        l_cycles: a.l_cycles,
+        h_layers: a.h_layers,
+        l_layers: a.l_layers,
+        hidden_size: a.hidden,
+        expansion: a.expansion,
+        num_heads: a.heads,
+        pos_encodings,
+        rms_norm_eps: 1e-5,
+        rope_theta: 10000.0,
+        halt_max_steps: a.halt_max_steps,
+        halt_exploration_prob: a.exploration,
+        forward_dtype: "float32".into(),
+        loss_type: LossType::StablemaxCrossEntropy,
+    };
+    cfg.validate()?;
+    Ok(cfg)
+}
+
+fn train_config(a: &Args) -> anyhow::Result<TrainConfig> {
+    let optimizer = match a.optimizer.as_str() {
+        "adam-atan2" => AdamVariant::Atan2,
+        "adamw" => AdamVariant::AdamW { eps: 1e-8 },
+        other => bail!("--optimizer: `{other}` is neither adam-atan2 nor adamw"),
+    };
+    let c = TrainConfig {
+        lr: a.lr,
+        lr_min_ratio: a.lr_min_ratio,
+        lr_warmup_steps: a.warmup,
+        total_steps: a.steps,
+        weight_decay: a.weight_decay,
+        beta1: a.beta1,
+        beta2: a.beta2,
+        puzzle_emb_lr: a.puzzle_emb_lr,
+        puzzle_emb_weight_decay: a.puzzle_emb_weight_decay,
+        optimizer,
+        seed: a.seed,
+    };
+    c.validate()?;
+    Ok(c)
+}
+
+/// Writes `bytes` to `path` through a temporary file, so an interruption never leaves a torn file.
+fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))
+}
+
+/// Saves the run: model first, then the state files; the JSON (which names the step) is written last,
+/// so a crash between files leaves the previous checkpoint's JSON pointing at consistent tensors only
+/// if the step matches — [`load_run`] checks that.
+fn save_run(dir: &Path, cfg: &Config, state: &TrainState, run: RunState) -> anyhow::Result<()> {
+    let model = Checkpoint::new(cfg.clone(), state.model.clone())?;
+    model.save(&dir.join("model.safetensors"), DType::F32)?;
+    let mut tensors = state.tensors.clone();
+    // The step the tensors belong to, so a torn save is detected on resume.
+    tensors.insert("train.step".into(), hrm::HostTensor::new(vec![1], vec![run.meta.step as f32]));
+    write_atomic(&dir.join("train_state.safetensors"), &checkpoint::safetensors::write(&tensors, Some(cfg), DType::F32)?)?;
+    write_atomic(&dir.join("train_state.json"), serde_json::to_string_pretty(&run)?.as_bytes())
+}
+
+/// Reads a run directory back: (model config, training state, run description).
+pub fn load_run(dir: &Path) -> anyhow::Result<(Config, TrainState, RunState)> {
+    let json_path = dir.join("train_state.json");
+    let run: RunState = serde_json::from_str(&std::fs::read_to_string(&json_path).with_context(|| format!("reading {}", json_path.display()))?)
+        .with_context(|| format!("parsing {}", json_path.display()))?;
+    let model = Checkpoint::open(&dir.join("model.safetensors"), None)?;
+    let mut tensors = checkpoint::safetensors::read(&checkpoint::read_file(&dir.join("train_state.safetensors"))?)?.params;
+    let saved_step = tensors.remove("train.step").map(|t| t.data.first().copied().unwrap_or(-1.0));
+    if saved_step != Some(run.meta.step as f32) {
+        bail!("{}: train_state.safetensors belongs to step {saved_step:?}, train_state.json to step {} (interrupted save?)", dir.display(), run.meta.step);
+    }
+    let state = TrainState { model: model.params, tensors, meta: run.meta.clone() };
+    Ok((model.config, state, run))
+}
+
+pub fn run(a: Args) -> anyhow::Result<()> {
+    set_threads(a.threads)?;
+    std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
+    let (cfg, mut trainer, mut stream, run_task, batch, eval_batches, seed) = if a.resume {
+        let (cfg, state, run) = load_run(&a.out)?;
+        let model = Hrm::new(CpuBackend, &cfg, &state.model)?;
+        let (trainer, data) = pollster::block_on(Trainer::resume(model, &state))?;
+        let mut stream = SyntheticStream::new(run.task, 0)?;
+        stream.set_rng_state(data["rng"].as_u64().context("train_state.json: meta.data.rng is missing")?);
+        eprintln!("resuming {} at step {}", a.out.display(), trainer.step());
+        (cfg, trainer, stream, run.task, run.batch, run.eval_batches, run.seed)
+    } else {
+        let task = a.task.config()?;
+        let cfg = model_config(&a, &task)?;
+        let init = Checkpoint::init(cfg.clone(), a.seed)?;
+        let model = Hrm::new(CpuBackend, &cfg, &init.params)?;
+        let trainer = pollster::block_on(Trainer::new(model, train_config(&a)?))?;
+        let stream = SyntheticStream::new(task, a.seed.wrapping_add(1))?;
+        (cfg, trainer, stream, task, a.batch, a.eval_batches, a.seed)
+    };
+    let total = trainer.config().total_steps;
+    let held_out: Vec<Batch> = eval_set(&run_task, seed, eval_batches, batch).into_iter().map(Batch::from).collect();
+
+    let log_path = a.out.join("train.jsonl");
+    let mut log = OpenOptions::new().create(true).append(true).open(&log_path).with_context(|| format!("opening {}", log_path.display()))?;
+    let bar = if a.quiet { indicatif::ProgressBar::hidden() } else { indicatif::ProgressBar::new(total) };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} steps  {per_sec}  ETA {eta}  {msg}")
+            .expect("a valid template"),
+    );
+    bar.set_position(trainer.step());
+    if a.resume && a.steps != total {
+        eprintln!("continuing to step {total} (the run's own schedule; --steps is not used on resume)");
+    }
+
+    let save = |trainer: &Trainer<CpuBackend>, stream: &SyntheticStream| -> anyhow::Result<()> {
+        let state = pollster::block_on(trainer.save_state(serde_json::json!({ "rng": stream.rng_state() })));
+        let run = RunState { task: run_task, batch, eval_batches, seed, meta: state.meta.clone() };
+        save_run(&a.out, &cfg, &state, run)
+    };
+    let mut window = Instant::now();
+    let mut window_steps = 0u64;
+    let stop = a.stop_at.unwrap_or(total).min(total);
+    while trainer.step() < stop {
+        let t0 = Instant::now();
+        let mut line = pollster::block_on(trainer.train_step(&stream.next_batch(batch).into()))?;
+        window_steps += 1;
+        let step = line.step;
+        if step % a.log_every.max(1) == 0 || step == total {
+            line.steps_per_s = Some(window_steps as f64 / window.elapsed().as_secs_f64());
+            window = Instant::now();
+            window_steps = 0;
+            let mut v = serde_json::to_value(line)?;
+            v["kind"] = "train".into();
+            writeln!(log, "{v}")?;
+        }
+        bar.set_message(format!("loss {:.4}  exact {:.3}  ({:.0} ms/step)", line.loss, line.exact_accuracy, t0.elapsed().as_secs_f64() * 1e3));
+        bar.set_position(step);
+        if (a.eval_every > 0 && step % a.eval_every == 0) || step == total {
+            let ev = pollster::block_on(evaluate(trainer.model_mut(), &held_out))?;
+            let mut v = serde_json::to_value(ev)?;
+            v["kind"] = "eval".into();
+            v["step"] = step.into();
+            writeln!(log, "{v}")?;
+            bar.println(format!("step {step}: eval exact {:.4}  token acc {:.4}  mean ACT steps {:.2}", ev.exact_accuracy, ev.accuracy, ev.steps));
+        }
+        if (a.checkpoint_every > 0 && step % a.checkpoint_every == 0) || step == stop {
+            save(&trainer, &stream)?;
+        }
+    }
+    bar.finish();
+    eprintln!("done: {} steps; run in {}", trainer.step(), a.out.display());
+    Ok(())
+}

@@ -1,0 +1,413 @@
+//! The official training loop (HRM_SPEC.md §7) and evaluation (§8), shared by the CLI and the page.
+//!
+//! - [`Trainer::train_step`] is one official `train_batch`: the carry persists across steps, every row
+//!   runs one ACT segment, halted rows take the new batch's example, the model leaves the gradient of
+//!   `loss / global_batch_size` (the batch holds the whole global batch here), then SignSGD steps the
+//!   puzzle-embedding rows and Adam(ATan2) every parameter, both at the scheduled learning rate of the
+//!   1-based step (the official loop increments its counter first).
+//! - [`evaluate`] is the official `evaluate`: a fresh carry per batch, `halt_max_steps` eval segments,
+//!   the metrics of the final segment summed over batches and divided by `count`.
+//! - [`Trainer::save_state`] / [`Trainer::resume`] capture everything the next step depends on (weights,
+//!   optimizer moments and step counts, the ACT carry with its current examples, the exploration RNG and
+//!   an opaque value for the caller's data stream), so a resumed run continues bit for bit.
+//!
+//! No threads, clocks or files here (none exist in wasm32): the caller times steps and stores states.
+//! The optimizers run on host copies of the parameters (read the gradients, update, write the
+//! parameters back), which works on every [`Backend`]; a GPU backend can later do the same on the device
+//! with the WGSL twins of `optim.rs`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::backend::Backend;
+use crate::model::{param_specs, Batch, Carry, Hrm, Metrics, ModelError, SplitMix64, PREFIX};
+use crate::optim::{Adam, AdamConfig, AdamVariant, LrSchedule, OptimError, SignSgd};
+use crate::tensor::{HostTensor, ParamStore};
+
+/// Everything the training loop can refuse.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum TrainError {
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    #[error(transparent)]
+    Optim(#[from] OptimError),
+    #[error("training config: `{field}` {problem}")]
+    Config { field: &'static str, problem: String },
+    #[error("training state: {0}")]
+    State(String),
+    #[error("evaluation: {0}")]
+    Eval(String),
+}
+
+/// The official recipe's knobs (`config/cfg_pretrain.yaml` names).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct TrainConfig {
+    pub lr: f64,
+    pub lr_min_ratio: f64,
+    pub lr_warmup_steps: u64,
+    /// Length of the schedule (the official `total_steps`).
+    pub total_steps: u64,
+    pub weight_decay: f64,
+    pub beta1: f64,
+    pub beta2: f64,
+    pub puzzle_emb_lr: f64,
+    pub puzzle_emb_weight_decay: f64,
+    /// AdamATan2 (official) or AdamW.
+    pub optimizer: AdamVariant,
+    /// Seeds the halting-exploration draws.
+    pub seed: u64,
+}
+
+impl TrainConfig {
+    /// `cfg_pretrain.yaml`: lr 1e-4, lr_min_ratio 1.0, 2000 warm-up steps, weight decay 0.1, betas
+    /// 0.9/0.95, puzzle_emb_lr 1e-2, puzzle_emb_weight_decay 0.1, AdamATan2.
+    pub fn official(total_steps: u64) -> TrainConfig {
+        TrainConfig {
+            lr: 1e-4,
+            lr_min_ratio: 1.0,
+            lr_warmup_steps: 2000,
+            total_steps,
+            weight_decay: 0.1,
+            beta1: 0.9,
+            beta2: 0.95,
+            puzzle_emb_lr: 1e-2,
+            puzzle_emb_weight_decay: 0.1,
+            optimizer: AdamVariant::Atan2,
+            seed: 0,
+        }
+    }
+
+    pub fn validate(&self) -> Result<(), TrainError> {
+        let bad = |field, problem: String| Err(TrainError::Config { field, problem });
+        for (field, v) in [("lr", self.lr), ("puzzle_emb_lr", self.puzzle_emb_lr), ("weight_decay", self.weight_decay), ("puzzle_emb_weight_decay", self.puzzle_emb_weight_decay)] {
+            if !(v >= 0.0 && v.is_finite()) {
+                return bad(field, format!("= {v} must be a finite number >= 0"));
+            }
+        }
+        if !(0.0..=1.0).contains(&self.lr_min_ratio) {
+            return bad("lr_min_ratio", format!("= {} must be in [0, 1]", self.lr_min_ratio));
+        }
+        if self.total_steps == 0 {
+            return bad("total_steps", "must be at least 1".into());
+        }
+        Ok(())
+    }
+
+    pub fn schedule(&self, base_lr: f64) -> LrSchedule {
+        LrSchedule { base_lr, warmup_steps: self.lr_warmup_steps, total_steps: self.total_steps, min_ratio: self.lr_min_ratio }
+    }
+
+    fn adam(&self) -> AdamConfig {
+        AdamConfig { variant: self.optimizer, beta1: self.beta1, beta2: self.beta2, weight_decay: self.weight_decay }
+    }
+}
+
+/// One line of the training log (JSON lines). Losses are divided by the global batch size and the
+/// other metrics by `max(count, 1)`, as the official `train_batch` reports them.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct StepLog {
+    pub step: u64,
+    pub lr: f64,
+    /// `(lm_loss + 0.5 (q_halt_loss + q_continue_loss)) / global_batch_size`: what is back-propagated.
+    pub loss: f64,
+    pub lm_loss: f64,
+    pub q_halt_loss: f64,
+    pub q_continue_loss: f64,
+    pub accuracy: f64,
+    pub exact_accuracy: f64,
+    pub q_halt_accuracy: f64,
+    /// Mean ACT steps of the rows that halted this step.
+    pub steps: f64,
+    /// Rows that halted this step (with at least one counted label).
+    pub count: f64,
+    /// Filled in by the caller, which has a clock.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub steps_per_s: Option<f64>,
+}
+
+impl StepLog {
+    fn new(step: u64, lr: f64, loss: f64, m: &Metrics, global_batch: usize) -> StepLog {
+        let g = global_batch as f64;
+        let c = m.count.max(1.0);
+        StepLog {
+            step,
+            lr,
+            loss: loss / g,
+            lm_loss: m.lm_loss / g,
+            q_halt_loss: m.q_halt_loss / g,
+            q_continue_loss: m.q_continue_loss / g,
+            accuracy: m.accuracy / c,
+            exact_accuracy: m.exact_accuracy / c,
+            q_halt_accuracy: m.q_halt_accuracy / c,
+            steps: m.steps / c,
+            count: m.count,
+            steps_per_s: None,
+        }
+    }
+}
+
+/// Evaluation metrics of a set (official `evaluate`: every metric of the final segment, summed over
+/// batches, divided by `count`), plus how much work it took.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct EvalLog {
+    pub accuracy: f64,
+    pub exact_accuracy: f64,
+    pub q_halt_accuracy: f64,
+    pub steps: f64,
+    pub lm_loss: f64,
+    pub q_halt_loss: f64,
+    pub count: f64,
+    pub segments: usize,
+}
+
+/// The official evaluation of `model` on `batches`: fresh carry per batch, eval segments until every row
+/// halts (exactly `halt_max_steps`), metrics of the final segment.
+pub async fn evaluate<B: Backend>(model: &mut Hrm<B>, batches: &[Batch]) -> Result<EvalLog, TrainError> {
+    let max = model.config().halt_max_steps;
+    let mut sum = Metrics::default();
+    let mut segments = 0;
+    for (i, batch) in batches.iter().enumerate() {
+        let mut carry = model.initial_carry(batch);
+        let mut last = None;
+        for _ in 0..max {
+            let out = model.eval_segment(&mut carry, batch, None).await?;
+            segments += 1;
+            if out.all_halted {
+                last = Some(out.metrics);
+                break;
+            }
+        }
+        let m = last.ok_or_else(|| TrainError::Eval(format!("batch {i} did not halt within halt_max_steps = {max} segments")))?;
+        sum.count += m.count;
+        sum.accuracy += m.accuracy;
+        sum.exact_accuracy += m.exact_accuracy;
+        sum.q_halt_accuracy += m.q_halt_accuracy;
+        sum.steps += m.steps;
+        sum.lm_loss += m.lm_loss;
+        sum.q_halt_loss += m.q_halt_loss;
+    }
+    // The official code divides by count without a guard; an empty set gives zeros here instead of NaN.
+    let c = if sum.count > 0.0 { sum.count } else { 1.0 };
+    Ok(EvalLog {
+        accuracy: sum.accuracy / c,
+        exact_accuracy: sum.exact_accuracy / c,
+        q_halt_accuracy: sum.q_halt_accuracy / c,
+        steps: sum.steps / c,
+        lm_loss: sum.lm_loss / c,
+        q_halt_loss: sum.q_halt_loss / c,
+        count: sum.count,
+        segments,
+    })
+}
+
+/// The host side of the ACT carry, as stored in a training state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CarryMeta {
+    pub steps: Vec<i32>,
+    pub halted: Vec<bool>,
+    pub rows: usize,
+    pub seq_len: usize,
+    pub inputs: Vec<i32>,
+    pub labels: Vec<i32>,
+    pub puzzle_identifiers: Vec<i32>,
+}
+
+/// The scalar part of a training state (JSON-serialisable).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainMeta {
+    /// Optimizer steps taken.
+    pub step: u64,
+    pub config: TrainConfig,
+    /// The exploration generator's state.
+    pub halt_rng: u64,
+    pub carry: Option<CarryMeta>,
+    /// The caller's data-stream state (e.g. the synthetic generator's seed state).
+    pub data: serde_json::Value,
+}
+
+/// Everything a run needs to continue exactly: `model` holds the weights and buffers under their
+/// official names (a model checkpoint on its own), `tensors` the optimizer moments
+/// (`optim.adam.<name>.exp_avg|exp_avg_sq|step`) and the carry states (`carry.z_H`, `carry.z_L`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainState {
+    pub model: ParamStore,
+    pub tensors: ParamStore,
+    pub meta: TrainMeta,
+}
+
+const ADAM_PREFIX: &str = "optim.adam.";
+const CARRY_H: &str = "carry.z_H";
+const CARRY_L: &str = "carry.z_L";
+
+/// A model being trained: the model, the optimizers, the persistent carry and the step count.
+pub struct Trainer<B: Backend + Clone> {
+    model: Hrm<B>,
+    config: TrainConfig,
+    adam: Adam,
+    sign: SignSgd,
+    step: u64,
+    carry: Option<Carry<B>>,
+    halt_rng: SplitMix64,
+    /// Host copies of the parameters, in the model's parameter order: (name, values).
+    params: Vec<(String, Vec<f32>)>,
+    /// Host copy of `puzzle_emb.weights` (empty without a puzzle embedding).
+    puzzle_emb: Vec<f32>,
+}
+
+impl<B: Backend + Clone> Trainer<B> {
+    /// Starts training `model` from its current weights with fresh optimizer state.
+    pub async fn new(model: Hrm<B>, config: TrainConfig) -> Result<Trainer<B>, TrainError> {
+        config.validate()?;
+        let adam = Adam::new(config.adam())?;
+        let mut t = Trainer {
+            model,
+            config,
+            adam,
+            sign: SignSgd { weight_decay: config.puzzle_emb_weight_decay },
+            step: 0,
+            carry: None,
+            halt_rng: SplitMix64(config.seed),
+            params: Vec::new(),
+            puzzle_emb: Vec::new(),
+        };
+        t.sync_host_copies().await;
+        Ok(t)
+    }
+
+    async fn sync_host_copies(&mut self) {
+        let be = self.model.backend().clone();
+        let names = param_specs(self.model.config()).into_iter().map(|(n, _)| format!("{PREFIX}{n}"));
+        let values = be.read(&self.model.params().iter()).await;
+        self.params = names.into_iter().zip(values).collect();
+        self.puzzle_emb = if self.model.config().puzzle_emb_ndim > 0 {
+            be.read(&[&self.model.buffers().puzzle_emb]).await.remove(0)
+        } else {
+            Vec::new()
+        };
+    }
+
+    pub fn model(&self) -> &Hrm<B> {
+        &self.model
+    }
+    /// The model for evaluation or inspection (eval does not touch the training carry).
+    pub fn model_mut(&mut self) -> &mut Hrm<B> {
+        &mut self.model
+    }
+    pub fn into_model(self) -> Hrm<B> {
+        self.model
+    }
+    pub fn config(&self) -> &TrainConfig {
+        &self.config
+    }
+    /// Optimizer steps taken so far.
+    pub fn step(&self) -> u64 {
+        self.step
+    }
+    /// The learning rate the next step will use.
+    pub fn next_lr(&self) -> f64 {
+        self.config.schedule(self.config.lr).lr(self.step + 1)
+    }
+
+    /// One official training step on `batch` (which must have the model's batch size every time, as
+    /// the carry is per row). Returns the step's log line.
+    pub async fn train_step(&mut self, batch: &Batch) -> Result<StepLog, TrainError> {
+        if let Some(c) = &self.carry {
+            if c.halted.len() != batch.rows {
+                return Err(ModelError::CarryRows { carry: c.halted.len(), batch: batch.rows }.into());
+            }
+        }
+        if self.carry.is_none() {
+            self.carry = Some(self.model.initial_carry(batch));
+        }
+        let carry = self.carry.as_mut().expect("carry was just made");
+        let out = self.model.train_segment(carry, batch, &mut self.halt_rng).await?;
+
+        let step = self.step + 1;
+        let lr = self.config.schedule(self.config.lr).lr(step);
+        let emb_lr = self.config.schedule(self.config.puzzle_emb_lr).lr(step);
+        let be = self.model.backend().clone();
+
+        // SignSGD on the puzzle-embedding rows this batch used.
+        let dim = self.model.config().puzzle_emb_ndim;
+        if dim > 0 {
+            let ids = self.model.puzzle_grad_ids().to_vec();
+            let row_grads = be.read(&[self.model.puzzle_grad()]).await.remove(0);
+            self.sign.step(emb_lr, &mut self.puzzle_emb, dim, &ids, &row_grads)?;
+            be.write(&mut self.model.buffers_mut().puzzle_emb, &self.puzzle_emb);
+        }
+
+        // Adam(ATan2) on every parameter.
+        let grads = be.read(&self.model.grads().iter()).await;
+        for ((name, p), g) in self.params.iter_mut().zip(&grads) {
+            self.adam.step_tensor(lr, name, p, g)?;
+        }
+        for ((_, buf, _), (_, p)) in self.model.params_and_grads_mut().into_iter().zip(&self.params) {
+            be.write(buf, p);
+        }
+        self.step = step;
+        Ok(StepLog::new(step, lr, out.loss, &out.metrics, batch.rows))
+    }
+
+    /// Everything the next step depends on; `data` is the caller's data-stream state, returned by
+    /// [`Trainer::resume`] untouched.
+    pub async fn save_state(&self, data: serde_json::Value) -> TrainState {
+        let model = self.model.to_param_store().await;
+        let mut tensors = self.adam.state_tensors(ADAM_PREFIX);
+        let be = self.model.backend();
+        let carry = match &self.carry {
+            Some(c) => {
+                let shape = vec![c.halted.len(), self.model.config().total_seq(), self.model.config().hidden_size];
+                let mut z = be.read(&[&c.z_h, &c.z_l]).await;
+                let zl = z.pop().unwrap_or_default();
+                let zh = z.pop().unwrap_or_default();
+                tensors.insert(CARRY_H.into(), HostTensor::new(shape.clone(), zh));
+                tensors.insert(CARRY_L.into(), HostTensor::new(shape, zl));
+                let d = &c.current_data;
+                Some(CarryMeta {
+                    steps: c.steps.clone(),
+                    halted: c.halted.clone(),
+                    rows: d.rows,
+                    seq_len: d.seq_len,
+                    inputs: d.inputs.clone(),
+                    labels: d.labels.clone(),
+                    puzzle_identifiers: d.puzzle_identifiers.clone(),
+                })
+            }
+            None => None,
+        };
+        TrainState {
+            model,
+            tensors,
+            meta: TrainMeta { step: self.step, config: self.config, halt_rng: self.halt_rng.0, carry, data },
+        }
+    }
+
+    /// Continues a run: `model` must have been built from `state.model` (with the same config). Returns
+    /// the trainer and the caller's data-stream state.
+    pub async fn resume(model: Hrm<B>, state: &TrainState) -> Result<(Trainer<B>, serde_json::Value), TrainError> {
+        let meta = &state.meta;
+        let mut t = Trainer::new(model, meta.config).await?;
+        t.adam.load_state(ADAM_PREFIX, &state.tensors)?;
+        t.step = meta.step;
+        t.halt_rng = SplitMix64(meta.halt_rng);
+        if let Some(c) = &meta.carry {
+            let cfg = t.model.config();
+            let n = c.rows * cfg.total_seq() * cfg.hidden_size;
+            let get = |name: &str| -> Result<&HostTensor, TrainError> {
+                let z = state.tensors.get(name).ok_or_else(|| TrainError::State(format!("`{name}` is missing")))?;
+                if z.numel() != n {
+                    return Err(TrainError::State(format!("`{name}` has {} values, expected {n} ({} rows)", z.numel(), c.rows)));
+                }
+                Ok(z)
+            };
+            let (zh, zl) = (get(CARRY_H)?, get(CARRY_L)?);
+            if c.steps.len() != c.rows || c.halted.len() != c.rows {
+                return Err(TrainError::State(format!("carry: steps/halted do not have {} rows", c.rows)));
+            }
+            let current_data = Batch::new(c.rows, c.seq_len, c.inputs.clone(), c.labels.clone(), c.puzzle_identifiers.clone())?;
+            current_data.validate(cfg)?;
+            let be = t.model.backend();
+            t.carry = Some(Carry { z_h: be.upload(&zh.data), z_l: be.upload(&zl.data), steps: c.steps.clone(), halted: c.halted.clone(), current_data });
+        }
+        Ok((t, meta.data.clone()))
+    }
+}
