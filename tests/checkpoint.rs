@@ -348,3 +348,18 @@ fn fixture_files_of_any_dtype_can_be_read() {
         assert_eq!(w[name].to_f32().unwrap(), t.data, "{name}");
     }
 }
+
+/// The official init from a seed is the same bits on every platform: the native build must match the
+/// checksums in `fixtures/init_checksums_seed7.txt` (written by this build of `params::init`), and
+/// tests/wasm_checkpoint.rs checks the wasm32 build against the same file.
+#[test]
+fn init_bits_match_the_recorded_checksums() {
+    let ck = Checkpoint::init(visible_config(), 7).unwrap();
+    let sums: Vec<String> = ck.params.values().map(|t| format!("0x{:016x}", t.checksum())).collect();
+    let text = format!("[{}]\n", sums.join(", "));
+    let path = hrm_tests::fixtures().join("init_checksums_seed7.txt");
+    if std::env::var_os("HRM_WRITE_INIT_CHECKSUMS").is_some() {
+        std::fs::write(&path, &text).unwrap();
+    }
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), text, "regenerate with HRM_WRITE_INIT_CHECKSUMS=1 if init changed on purpose");
+}

@@ -145,6 +145,43 @@ fn metrics_check(c: &mut Checker, t: &Tensors, s: usize, m: &hrm::model::Metrics
     }
 }
 
+/// The first L block of the first L call of eval segment 1, for batch row 0, from the CPU op functions
+/// directly: checks attention and MLP outputs against the official traces (a finer-grained signal than
+/// the module outputs when something is off).
+fn first_block_traces(c: &mut Checker, cfg: &Config, store: &ParamStore, fw: &Tensors) {
+    use hrm::backend::cpu::{attention, matmul, rmsnorm, rope, swiglu};
+    let (t, h, nh, d, i) = (cfg.total_seq(), cfg.hidden_size, cfg.num_heads, cfg.head_dim(), cfg.swiglu_width());
+    let w = |n: &str| store[&format!("model.inner.L_level.layers.0.{n}")].data.clone();
+    let (h_init, l_init) = (&store["model.inner.H_init"].data, &store["model.inner.L_init"].data);
+    let Some((_, x)) = fw.get("input_embeddings") else { return };
+    // first L call after the reset: input = L_init + (H_init + x)
+    let input: Vec<f32> = (0..t * h).map(|k| l_init[k % h] + (h_init[k % h] + x[k] as f32)).collect();
+    let mut qkv = vec![0.0; t * 3 * nh * d];
+    matmul::matmul_nt(t, 3 * nh * d, h, &input, &w("self_attn.qkv_proj.weight"), &mut qkv, false);
+    if cfg.pos_encodings == hrm::PosEncoding::Rope {
+        let (cos, sin) = rope_tables(t, d, cfg.rope_theta);
+        rope::rope_forward(&mut qkv, &cos, &sin, 1, t, nh, d);
+    }
+    let (mut probs, mut attn) = (vec![0.0; nh * t * t], vec![0.0; t * nh * d]);
+    attention::attention_forward(attention::AttnDims { batch: 1, total: t, heads: nh, head_dim: d }, &qkv, &mut probs, &mut attn);
+    let mut attn_out = vec![0.0; t * h];
+    matmul::matmul_nt(t, h, nh * d, &attn, &w("self_attn.o_proj.weight"), &mut attn_out, false);
+    c.tensor("first L block traces", fw, "trace.L_level.layers.0.self_attn.out.c0_1", &f64s(&attn_out), Tol::Abs(1e-4));
+    let eps = cfg.rms_norm_eps as f32;
+    let (mut y, mut rs) = (vec![0.0; t * h], vec![0.0; t]);
+    rmsnorm::add_rmsnorm_forward(t, h, eps, &input, &attn_out, &mut y, &mut rs);
+    let mut gu = vec![0.0; t * 2 * i];
+    matmul::matmul_nt(t, 2 * i, h, &y, &w("mlp.gate_up_proj.weight"), &mut gu, false);
+    let mut act = vec![0.0; t * i];
+    swiglu::swiglu_forward(t, i, &gu, &mut act);
+    let mut mlp = vec![0.0; t * h];
+    matmul::matmul_nt(t, h, i, &act, &w("mlp.down_proj.weight"), &mut mlp, false);
+    c.tensor("first L block traces", fw, "trace.L_level.layers.0.mlp.out.c0_1", &f64s(&mlp), Tol::Abs(1e-4));
+    let mut out = vec![0.0; t * h];
+    rmsnorm::add_rmsnorm_forward(t, h, eps, &y, &mlp, &mut out, &mut rs);
+    c.tensor("first L block traces", fw, "trace.L_level.layers.0.out.c0_1", &f64s(&out), Tol::Abs(1e-4));
+}
+
 fn check_folder(dir: &Path) -> Checker {
     let mut c = Checker::default();
     let cfg = Config::from_json_str(&std::fs::read_to_string(dir.join("config.json")).unwrap()).unwrap();
@@ -166,6 +203,7 @@ fn check_folder(dir: &Path) -> Checker {
 
     // ---- eval: initial_carry, then segments until all halt ----
     let fw = load(&dir.join("forward.safetensors"));
+    first_block_traces(&mut c, &cfg, &store, &fw);
     let mut model = Hrm::new(CpuBackend, &cfg, &store).unwrap();
     let eval_batch = batch(&cfg, &b, "");
     let mut carry = model.initial_carry(&eval_batch);

@@ -9,8 +9,13 @@ pub mod model;
 pub mod optim;
 pub mod params;
 pub mod synthetic;
+pub mod dataset;
+pub mod puzzles;
 pub mod tensor;
 pub mod train;
+
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;
 
 pub use checkpoint::{Checkpoint, CheckpointError};
 pub use config::{Config, ConfigError, LossType, PosEncoding};

@@ -181,9 +181,10 @@ pub fn trunc_normal<R: Rng + ?Sized>(rng: &mut R, n: usize, std: f64) -> Vec<f32
 /// (the general formula of the official code, here with l = -2, u = 2).
 pub fn compensated_std(std: f64) -> f64 {
     let (l, u) = (-2.0f64, 2.0f64);
-    let phi = |x: f64| (-0.5 * x * x).exp() / (2.0 * std::f64::consts::PI).sqrt();
+    let phi = |x: f64| libm::exp(-0.5 * x * x) / (2.0 * std::f64::consts::PI).sqrt();
     let z = (libm::erf(u / std::f64::consts::SQRT_2) - libm::erf(l / std::f64::consts::SQRT_2)) / 2.0;
-    let var = 1.0 - (u * phi(l) - l * phi(u)) / z - ((phi(l) - phi(u)) / z).powi(2);
+    let d = (phi(l) - phi(u)) / z;
+    let var = 1.0 - (u * phi(l) - l * phi(u)) / z - d * d;
     std / var.sqrt()
 }
 
@@ -195,7 +196,8 @@ fn unit_f64<R: Rng + ?Sized>(rng: &mut R) -> f64 {
 /// The inverse error function on (-1, 1), to f64 precision: an initial guess from the closed-form
 /// approximation `erfinv(y) ≈ sign(y) sqrt(sqrt(t² - ln(1-y²)/a) - t)`, `t = 2/(πa) + ln(1-y²)/2`
 /// (a = 0.147, relative error < 2e-3), refined by Newton steps on `libm::erf`, which converge
-/// quadratically. ±1 give ±∞, outside [-1, 1] NaN.
+/// quadratically. ±1 give ±∞, outside [-1, 1] NaN. Only `libm` (pure Rust) transcendentals are used, so
+/// the bits are the same on every platform (std's `exp`/`ln` call the system libm natively).
 pub fn erfinv(y: f64) -> f64 {
     if !(-1.0..=1.0).contains(&y) {
         return f64::NAN;
@@ -207,12 +209,12 @@ pub fn erfinv(y: f64) -> f64 {
         return y;
     }
     const A: f64 = 0.147;
-    let ln = (1.0 - y * y).ln();
+    let ln = libm::log(1.0 - y * y);
     let t = 2.0 / (std::f64::consts::PI * A) + ln / 2.0;
     let mut x = y.signum() * ((t * t - ln / A).sqrt() - t).sqrt();
     let two_over_sqrt_pi = 2.0 / std::f64::consts::PI.sqrt();
     for _ in 0..4 {
-        let step = (libm::erf(x) - y) / (two_over_sqrt_pi * (-x * x).exp());
+        let step = (libm::erf(x) - y) / (two_over_sqrt_pi * libm::exp(-x * x));
         x -= step;
         if step.abs() <= 1e-16 * x.abs() {
             break;

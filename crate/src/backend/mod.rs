@@ -16,6 +16,7 @@
 //! - [`Backend::submit`] is a hint that a unit of work (a segment) is complete; a no-op on the CPU.
 
 pub mod cpu;
+pub mod gpu;
 
 use std::future::Future;
 

@@ -90,6 +90,13 @@ impl<B: Backend> Hrm<B> {
         self.work.as_ref().map(|w| &w.logits)
     }
 
+    /// `out [rows, T, V] = z @ lm_head^T` for any state `z [rows, T, h]` — e.g. a copy of `z_H` an
+    /// [`Observer`] kept, to decode the prediction after every H call. `out` must hold `rows*T*V` values.
+    pub fn lm_head(&self, z: &B::Buf, rows: usize, out: &mut B::Buf) {
+        let (t, h, v) = (self.cfg.total_seq(), self.cfg.hidden_size, self.cfg.vocab_size);
+        self.be.matmul_nt(rows * t, v, h, z, &self.params.lm_head, out, false);
+    }
+
     /// `x [rows, T, h]`: the input embeddings of the last segment (`_input_embeddings`, scaled).
     pub fn input_embeddings(&self) -> Option<&B::Buf> {
         self.work.as_ref().map(|w| &w.x)
@@ -172,7 +179,7 @@ impl<B: Backend> Hrm<B> {
         let is_last: Vec<bool> = steps.iter().map(|&s| s >= max_steps).collect();
         let mut halted = is_last.clone();
         let mut target = None;
-        if let (Some(rng), true) = (train.as_deref_mut(), with_target) {
+        if let (Some(rng), true) = (train.as_mut(), with_target) {
             let p = self.cfg.halt_exploration_prob;
             let explore: Vec<bool> = (0..rows).map(|_| rng.uniform() < p).collect();
             // randint(2, halt_max_steps + 1): uniform over 2..=halt_max_steps

@@ -6,6 +6,26 @@
 //!   `loss / rows`, left in [`Hrm::grads`] and [`Hrm::puzzle_grad`]).
 //! - [`Carry`] is the ACT carry; [`Batch`] the collated input.
 //!
+//! Use (native; in wasm `.await` the same futures):
+//! ```no_run
+//! # use hrm::{Config, ParamStore, backend::CpuBackend, model::{Batch, Hrm, SplitMix64}};
+//! # fn demo(cfg: &Config, weights: &ParamStore, batch: &Batch) -> Result<(), hrm::model::ModelError> {
+//! let mut model = Hrm::new(CpuBackend, cfg, weights)?;
+//! // evaluation, as the official evaluate(): halt_max_steps segments on the same batch
+//! let mut carry = model.initial_carry(batch);
+//! loop {
+//!     let out = pollster::block_on(model.eval_segment(&mut carry, batch, None))?;
+//!     let logits = pollster::block_on(model.read_logits()); // [rows, seq_len, vocab]
+//!     if out.all_halted { break; }
+//! }
+//! // training: one segment per optimizer step, the carry persists across batches
+//! let mut carry = model.initial_carry(batch);
+//! let mut rng = SplitMix64(0);
+//! let out = pollster::block_on(model.train_segment(&mut carry, batch, &mut rng))?;
+//! for (name, param, grad) in model.params_and_grads_mut() { /* optimizer step */ }
+//! # Ok(()) }
+//! ```
+//!
 //! Files: `embed` (input embeddings), `block`, `reasoning` (H/L modules), `segment` (cycles + one-step
 //! gradient), `act` (carry, halting, Q target), `loss` (metrics and losses), `weights` (names, shapes).
 
@@ -17,6 +37,8 @@ mod loss;
 mod reasoning;
 mod segment;
 pub mod weights;
+#[cfg(test)]
+mod tests;
 
 pub use act::{Carry, HaltRng, SegmentOutput, SplitMix64};
 pub use batch::Batch;
@@ -40,6 +62,8 @@ pub enum ModelError {
     NonFinite { name: String, index: usize },
     #[error("model: bad batch: {0}")]
     Batch(String),
+    #[error("model: {0}")]
+    Config(#[from] crate::ConfigError),
     #[error("model: the carry was made for {carry} rows but the batch has {batch}")]
     CarryRows { carry: usize, batch: usize },
 }
@@ -116,7 +140,7 @@ impl<B: Backend> Hrm<B> {
     /// Builds the model from official-named tensors (`model.inner.…`, `_orig_mod.` also accepted).
     /// Extra tensors in `store` are ignored here (the checkpoint loader decides whether to refuse them).
     pub fn new(be: B, cfg: &Config, store: &ParamStore) -> Result<Hrm<B>, ModelError> {
-        cfg.validate().map_err(|e| ModelError::Batch(e.to_string()))?;
+        cfg.validate()?;
         let params = Params::build(cfg, |name, shape| Ok(be.upload(&weights::lookup(store, name, shape)?.data)))?;
         let grads = Params::build(cfg, |_, shape| Ok(be.alloc(shape.iter().product())))?;
         let get = |name: &str, shape: &[usize]| -> Result<B::Buf, ModelError> { Ok(be.upload(&weights::lookup(store, name, shape)?.data)) };

@@ -30,11 +30,15 @@ where
     #[cfg(not(target_arch = "wasm32"))]
     {
         use rayon::prelude::*;
-        a.par_chunks_mut(la).zip(c.par_chunks_mut(lc)).enumerate().for_each(|(b, (x, y))| f(b, x, y));
+        a.par_chunks_mut(la).zip(c.par_chunks_mut(lc)).enumerate().for_each(|(b, (x, y))| math::wide(|| f(b, x, y)));
     }
     #[cfg(target_arch = "wasm32")]
     a.chunks_mut(la).zip(c.chunks_mut(lc)).enumerate().for_each(|(b, (x, y))| f(b, x, y));
 }
+
+/// Query rows per tile: a tile of scores (`TILE x T`) stays in cache between the QK^T product, the
+/// softmax and the PV product (matters for long sequences such as 30x30 mazes).
+const TILE: usize = 64;
 
 /// Forward: writes `probs` and `out`.
 pub fn attention_forward(d: AttnDims, qkv: &[f32], probs: &mut [f32], out: &mut [f32]) {
@@ -44,21 +48,23 @@ pub fn attention_forward(d: AttnDims, qkv: &[f32], probs: &mut [f32], out: &mut 
     per_batch(&mut probs[..d.batch * nh * tt], nh * tt, &mut out[..d.batch * t * inner], t * inner, |b, p, o| {
         let base = b * t * row;
         for h in 0..nh {
-            // S = scale * Q K^T
             let (q, k, v) = (base + h * hd, base + (nh + h) * hd, base + (2 * nh + h) * hd);
-            matmul_strided(t, t, hd, scale, qkv, View::rows(q, row), qkv, View::t(k, row), p, View::rows(h * tt, t), false);
-            for r in p[h * tt..(h + 1) * tt].chunks_exact_mut(t) {
-                let mx = r.iter().fold(f32::NEG_INFINITY, |m, &x| m.max(x));
-                let mut sum = 0.0;
-                for x in r.iter_mut() {
-                    *x = math::exp(*x - mx);
-                    sum += *x;
+            for i0 in (0..t).step_by(TILE) {
+                let n = TILE.min(t - i0);
+                let pt = h * tt + i0 * t;
+                // S = scale * Q K^T for query rows i0..i0+n
+                matmul_strided(n, t, hd, scale, qkv, View::rows(q + i0 * row, row), qkv, View::t(k, row), p, View::rows(pt, t), false);
+                for r in p[pt..pt + n * t].chunks_exact_mut(t) {
+                    let mx = r.iter().fold(f32::NEG_INFINITY, |m, &x| m.max(x));
+                    for x in r.iter_mut() {
+                        *x = math::exp(*x - mx);
+                    }
+                    let inv = 1.0 / math::sum(r);
+                    r.iter_mut().for_each(|x| *x *= inv);
                 }
-                let inv = 1.0 / sum;
-                r.iter_mut().for_each(|x| *x *= inv);
+                // O = P V for those rows
+                matmul_strided(n, hd, t, 1.0, p, View::rows(pt, t), qkv, View::rows(v, row), o, View::rows(i0 * inner + h * hd, inner), false);
             }
-            // O_h = P V
-            matmul_strided(t, hd, t, 1.0, p, View::rows(h * tt, t), qkv, View::rows(v, row), o, View::rows(h * hd, inner), false);
         }
     });
 }
@@ -74,22 +80,27 @@ pub fn attention_backward(d: AttnDims, qkv: &[f32], probs: &[f32], d_out: &[f32]
         let go = b * t * inner;
         for h in 0..nh {
             let (q, k, v) = (base + h * hd, base + (nh + h) * hd, base + (2 * nh + h) * hd);
-            let ph = (b * nh + h) * tt;
-            // dP = dO V^T
-            matmul_strided(t, t, hd, 1.0, d_out, View::rows(go + h * hd, inner), qkv, View::t(v, row), ds, View::rows(h * tt, t), false);
-            // dS = P * (dP - rowsum(P * dP)) * scale
-            for i in 0..t {
-                let pr = &probs[ph + i * t..ph + (i + 1) * t];
-                let dr = &mut ds[h * tt + i * t..h * tt + (i + 1) * t];
-                let dot: f32 = pr.iter().zip(dr.iter()).map(|(a, b)| a * b).sum();
-                for (x, &pv) in dr.iter_mut().zip(pr) {
-                    *x = pv * (*x - dot) * scale;
+            for i0 in (0..t).step_by(TILE) {
+                let n = TILE.min(t - i0);
+                let (st, ph) = (h * tt + i0 * t, (b * nh + h) * tt + i0 * t);
+                let g = go + i0 * inner + h * hd;
+                // dP = dO V^T
+                matmul_strided(n, t, hd, 1.0, d_out, View::rows(g, inner), qkv, View::t(v, row), ds, View::rows(st, t), false);
+                // dS = P * (dP - rowsum(P * dP)) * scale
+                for r in 0..n {
+                    let pr = &probs[ph + r * t..ph + (r + 1) * t];
+                    let dr = &mut ds[st + r * t..st + (r + 1) * t];
+                    let dot = math::dot(pr, dr);
+                    for (x, &pv) in dr.iter_mut().zip(pr) {
+                        *x = pv * (*x - dot) * scale;
+                    }
                 }
+                // dQ = dS K (these rows); dK += dS^T Q, dV += P^T dO (over all tiles)
+                let acc = i0 > 0;
+                matmul_strided(n, hd, t, 1.0, ds, View::rows(st, t), qkv, View::rows(k, row), dq, View::rows(i0 * row + h * hd, row), false);
+                matmul_strided(t, hd, n, 1.0, ds, View::t(st, t), qkv, View::rows(q + i0 * row, row), dq, View::rows((nh + h) * hd, row), acc);
+                matmul_strided(t, hd, n, 1.0, probs, View::t(ph, t), d_out, View::rows(g, inner), dq, View::rows((2 * nh + h) * hd, row), acc);
             }
-            // dQ = dS K, dK = dS^T Q, dV = P^T dO
-            matmul_strided(t, hd, t, 1.0, ds, View::rows(h * tt, t), qkv, View::rows(k, row), dq, View::rows(h * hd, row), false);
-            matmul_strided(t, hd, t, 1.0, ds, View::t(h * tt, t), qkv, View::rows(q, row), dq, View::rows((nh + h) * hd, row), false);
-            matmul_strided(t, hd, t, 1.0, probs, View::t(ph, t), d_out, View::rows(go + h * hd, inner), dq, View::rows((2 * nh + h) * hd, row), false);
         }
     });
 }
@@ -124,11 +135,17 @@ mod tests {
     #[test]
     fn forward_matches_naive_and_backward_matches_finite_differences() {
         let d = AttnDims { batch: 2, total: 5, heads: 2, head_dim: 4 };
+        check(d);
+        // more than one query tile
+        check(AttnDims { batch: 1, total: TILE + 7, heads: 2, head_dim: 4 });
+    }
+
+    fn check(d: AttnDims) {
         let n = d.batch * d.total * d.row();
         let qkv: Vec<f32> = (0..n).map(|i| ((i as f32) * 0.731).sin()).collect();
         let w: Vec<f32> = (0..d.batch * d.total * 8).map(|i| ((i as f32) * 0.377).cos()).collect();
-        let mut p = vec![0.0; 2 * 2 * 25];
-        let mut o = vec![0.0; 2 * 5 * 8];
+        let mut p = vec![0.0; d.batch * d.heads * d.total * d.total];
+        let mut o = vec![0.0; d.batch * d.total * 8];
         attention_forward(d, &qkv, &mut p, &mut o);
         for (a, b) in o.iter().zip(naive(d, &qkv)) {
             assert!((*a as f64 - b).abs() < 1e-5);
@@ -138,7 +155,7 @@ mod tests {
         attention_backward(d, &qkv, &p, &w, &mut scratch, &mut dqkv);
         let f = |x: &[f32]| naive(d, x).iter().zip(&w).map(|(a, b)| a * *b as f64).sum::<f64>();
         let eps = 1e-3;
-        for idx in 0..n {
+        for idx in (0..n).step_by(if n > 500 { 7 } else { 1 }) {
             let (mut a, mut b) = (qkv.clone(), qkv.clone());
             a[idx] += eps;
             b[idx] -= eps;

@@ -6,7 +6,9 @@
 //! `e = concat(pad(puzzle).view(P,h), emb[tokens])`; learned: `e = 0.707106781 * (e + pos)`;
 //! `x = scale * e` (scale = sqrt(h)).
 
-/// The learned-position mixing constant of the official code (a Python float, applied in f32).
+/// The learned-position mixing constant of the official code (a Python float, applied in f32; it is
+/// the official literal, not `FRAC_1_SQRT_2`).
+#[allow(clippy::approx_constant, clippy::excessive_precision)]
 pub const POS_MIX: f32 = 0.707106781;
 
 /// Shapes of one embedding call.

@@ -2,34 +2,38 @@
 //! `y = rms_norm(a + b)`, `rms_norm(x) = x * rsqrt(mean(x^2) + eps)` per row of `[M,h]`.
 //! The forward keeps `rstd [M]` (the rsqrt) for the backward.
 
+use super::math::{dot, par_rows, par_rows2};
+
 /// Writes `y [M,h]` and `rstd [M]`.
 pub fn add_rmsnorm_forward(rows: usize, hidden: usize, eps: f32, a: &[f32], b: &[f32], y: &mut [f32], rstd: &mut [f32]) {
-    for r in 0..rows {
-        let (ar, br) = (&a[r * hidden..(r + 1) * hidden], &b[r * hidden..(r + 1) * hidden]);
-        let yr = &mut y[r * hidden..(r + 1) * hidden];
-        let mut ss = 0.0f32;
-        for i in 0..hidden {
-            let x = ar[i] + br[i];
-            yr[i] = x;
-            ss += x * x;
+    par_rows2(&mut y[..rows * hidden], hidden, &mut rstd[..rows], 1, |r0, out, rs_out| {
+        for (k, (yr, rs)) in out.chunks_exact_mut(hidden).zip(rs_out.iter_mut()).enumerate() {
+            let r = r0 + k;
+            let (ar, br) = (&a[r * hidden..(r + 1) * hidden], &b[r * hidden..(r + 1) * hidden]);
+            for ((o, &x), &z) in yr.iter_mut().zip(ar).zip(br) {
+                *o = x + z;
+            }
+            *rs = 1.0 / (dot(yr, yr) / hidden as f32 + eps).sqrt();
+            let s = *rs;
+            yr.iter_mut().for_each(|v| *v *= s);
         }
-        let rs = 1.0 / (ss / hidden as f32 + eps).sqrt();
-        rstd[r] = rs;
-        yr.iter_mut().for_each(|v| *v *= rs);
-    }
+    });
 }
 
 /// Backward through `y = x * rstd` given the forward's OUTPUT `y` and `rstd`: OVERWRITES
 /// `dx = rstd * (dy - y * mean(dy * y))`.
 pub fn rmsnorm_backward(rows: usize, hidden: usize, y: &[f32], rstd: &[f32], dy: &[f32], dx: &mut [f32]) {
-    for r in 0..rows {
-        let (yr, gr) = (&y[r * hidden..(r + 1) * hidden], &dy[r * hidden..(r + 1) * hidden]);
-        let m = yr.iter().zip(gr).map(|(a, b)| a * b).sum::<f32>() / hidden as f32;
-        let rs = rstd[r];
-        for ((o, &yv), &gv) in dx[r * hidden..(r + 1) * hidden].iter_mut().zip(yr).zip(gr) {
-            *o = rs * (gv - yv * m);
+    par_rows(&mut dx[..rows * hidden], hidden, |r0, out| {
+        for (k, o) in out.chunks_exact_mut(hidden).enumerate() {
+            let r = r0 + k;
+            let (yr, gr) = (&y[r * hidden..(r + 1) * hidden], &dy[r * hidden..(r + 1) * hidden]);
+            let m = dot(yr, gr) / hidden as f32;
+            let rs = rstd[r];
+            for ((o, &yv), &gv) in o.iter_mut().zip(yr).zip(gr) {
+                *o = rs * (gv - yv * m);
+            }
         }
-    }
+    });
 }
 
 #[cfg(test)]

@@ -27,25 +27,26 @@ pub fn rope_tables(total: usize, head_dim: usize, theta: f64) -> (Vec<f32>, Vec<
     (cos, sin)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn rotate(qkv: &mut [f32], cos: &[f32], sin: &[f32], batch: usize, total: usize, heads: usize, head_dim: usize, sign: f32) {
     let half = head_dim / 2;
     let row = 3 * heads * head_dim;
-    for b in 0..batch {
-        for t in 0..total {
+    super::math::par_rows(&mut qkv[..batch * total * row], row, |r0, rows| {
+        for (k, rw) in rows.chunks_exact_mut(row).enumerate() {
+            let t = (r0 + k) % total;
             let c = &cos[t * head_dim..(t + 1) * head_dim];
             let s = &sin[t * head_dim..(t + 1) * head_dim];
-            let base = (b * total + t) * row;
             // q heads and k heads: the first 2*nh heads of the row.
-            for head in 0..2 * heads {
-                let x = &mut qkv[base + head * head_dim..base + (head + 1) * head_dim];
+            for x in rw[..2 * heads * head_dim].chunks_exact_mut(head_dim) {
+                let (x1, x2) = x.split_at_mut(half);
                 for i in 0..half {
-                    let (x1, x2) = (x[i], x[i + half]);
-                    x[i] = x1 * c[i] - sign * x2 * s[i];
-                    x[i + half] = x2 * c[i + half] + sign * x1 * s[i + half];
+                    let (a, b) = (x1[i], x2[i]);
+                    x1[i] = a * c[i] - sign * b * s[i];
+                    x2[i] = b * c[i + half] + sign * a * s[i + half];
                 }
             }
         }
-    }
+    });
 }
 
 /// In-place RoPE on the q and k parts of `qkv [B,T,3*nh*d]`.

@@ -1,23 +1,25 @@
 //! SwiGLU activation (HRM_SPEC §3): `gu [M,2I]` is `[gate | up]` per row (gate = FIRST half);
 //! `a [M,I] = silu(gate) * up`, `silu(g) = g * sigmoid(g)`. The two projections are GEMMs (matmul.rs).
 
-use super::math::sigmoid;
+use super::math::{par_rows, sigmoid};
 
-pub fn swiglu_forward(rows: usize, width: usize, gu: &[f32], a: &mut [f32]) {
-    for r in 0..rows {
+#[inline(always)]
+fn forward_rows(r0: usize, width: usize, gu: &[f32], out: &mut [f32]) {
+    for (k, o) in out.chunks_exact_mut(width).enumerate() {
+        let r = r0 + k;
         let (g, u) = gu[r * 2 * width..(r + 1) * 2 * width].split_at(width);
-        for ((o, &gv), &uv) in a[r * width..(r + 1) * width].iter_mut().zip(g).zip(u) {
+        for ((o, &gv), &uv) in o.iter_mut().zip(g).zip(u) {
             *o = gv * sigmoid(gv) * uv;
         }
     }
 }
 
-/// OVERWRITES `d_gu [M,2I]` from `d_a [M,I]`:
-/// `d gate = d_a * up * sig(g) * (1 + g*(1 - sig(g)))`, `d up = d_a * silu(g)`.
-pub fn swiglu_backward(rows: usize, width: usize, gu: &[f32], d_a: &[f32], d_gu: &mut [f32]) {
-    for r in 0..rows {
+#[inline(always)]
+fn backward_rows(r0: usize, width: usize, gu: &[f32], d_a: &[f32], out: &mut [f32]) {
+    for (k, o) in out.chunks_exact_mut(2 * width).enumerate() {
+        let r = r0 + k;
         let (g, u) = gu[r * 2 * width..(r + 1) * 2 * width].split_at(width);
-        let (dg, du) = d_gu[r * 2 * width..(r + 1) * 2 * width].split_at_mut(width);
+        let (dg, du) = o.split_at_mut(width);
         let da = &d_a[r * width..(r + 1) * width];
         for i in 0..width {
             let s = sigmoid(g[i]);
@@ -25,6 +27,53 @@ pub fn swiglu_backward(rows: usize, width: usize, gu: &[f32], d_a: &[f32], d_gu:
             du[i] = da[i] * g[i] * s;
         }
     }
+}
+
+// The same loops compiled for AVX2 (8 lanes), chosen at run time.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn forward_rows_avx2(r0: usize, width: usize, gu: &[f32], out: &mut [f32]) {
+    forward_rows(r0, width, gu, out)
+}
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn backward_rows_avx2(r0: usize, width: usize, gu: &[f32], d_a: &[f32], out: &mut [f32]) {
+    backward_rows(r0, width, gu, d_a, out)
+}
+
+fn has_avx2() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    return std::arch::is_x86_feature_detected!("avx2");
+    #[cfg(not(target_arch = "x86_64"))]
+    false
+}
+
+pub fn swiglu_forward(rows: usize, width: usize, gu: &[f32], a: &mut [f32]) {
+    let avx2 = has_avx2();
+    par_rows(&mut a[..rows * width], width, |r0, out| {
+        #[cfg(target_arch = "x86_64")]
+        if avx2 {
+            // SAFETY: AVX2 was detected at run time.
+            return unsafe { forward_rows_avx2(r0, width, gu, out) };
+        }
+        let _ = avx2;
+        forward_rows(r0, width, gu, out)
+    });
+}
+
+/// OVERWRITES `d_gu [M,2I]` from `d_a [M,I]`:
+/// `d gate = d_a * up * sig(g) * (1 + g*(1 - sig(g)))`, `d up = d_a * silu(g)`.
+pub fn swiglu_backward(rows: usize, width: usize, gu: &[f32], d_a: &[f32], d_gu: &mut [f32]) {
+    let avx2 = has_avx2();
+    par_rows(&mut d_gu[..rows * 2 * width], 2 * width, |r0, out| {
+        #[cfg(target_arch = "x86_64")]
+        if avx2 {
+            // SAFETY: AVX2 was detected at run time.
+            return unsafe { backward_rows_avx2(r0, width, gu, d_a, out) };
+        }
+        let _ = avx2;
+        backward_rows(r0, width, gu, d_a, out)
+    });
 }
 
 #[cfg(test)]

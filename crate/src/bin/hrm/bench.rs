@@ -1,5 +1,6 @@
 //! `hrm bench`: printed CPU figures (never timed tests).
 //! - `--gemm`: GFLOP/s of the GEMM crates on the model's shapes (`bench/gemm.rs`).
+//! - `--puzzles`: Sudoku solver/generator per band, maze generation and 30x30 BFS (`bench_puzzles.rs`).
 //! - `--preset sudoku-small|maze-small`: ms per training step and per eval segment, and peak memory
 //!   (`bench/preset.rs`).
 
@@ -14,6 +15,9 @@ pub struct Args {
     /// matrixmultiply and faer next to gemm).
     #[arg(long)]
     pub gemm: bool,
+    /// Puzzle layer: Sudoku solver and generator per band, maze generation and BFS on 30x30.
+    #[arg(long)]
+    pub puzzles: bool,
     /// Time training steps and eval segments of a model preset: sudoku-small | maze-small
     #[arg(long)]
     pub preset: Option<preset::Preset>,
@@ -39,11 +43,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     if args.gemm {
         return gemm_command(&args);
     }
+    if args.puzzles {
+        return crate::bench_puzzles::run();
+    }
     if let Some(p) = args.preset {
         set_threads(args.threads.unwrap_or(2))?;
         return preset::run(p, args.threads.unwrap_or(2), args.train_steps, args.eval_segments);
     }
-    bail!("nothing to benchmark: pass --gemm or --preset sudoku-small|maze-small")
+    bail!("nothing to benchmark: pass --gemm, --puzzles or --preset sudoku-small|maze-small")
 }
 
 /// Sets the thread count for every pool the benchmarks can touch. Must run before the first GEMM call.

@@ -4,7 +4,11 @@ mod bench;
 mod convert;
 mod eval;
 mod info;
+mod bench_puzzles;
+mod data;
+mod solve_classic;
 mod train;
+mod bench_gpu;
 
 use clap::{Parser, Subcommand};
 
@@ -23,10 +27,17 @@ enum Command {
     Info(info::Args),
     /// Convert an official torch checkpoint (with its all_config.yaml) to a single .safetensors file
     Convert(convert::Args),
+    /// Build or inspect datasets in the official on-disk format (Sudoku, mazes).
+    Data(data::Args),
+    /// Solve a Sudoku or a maze exactly, without the network.
+    SolveClassic(solve_classic::Args),
     /// Train on the built-in synthetic task (progress bar, JSON-lines log, checkpoints, --resume)
     Train(train::Args),
     /// Evaluate a checkpoint or run directory on the synthetic task (official ACT evaluation)
     Eval(eval::Args),
+    /// GPU benchmark: matmul GFLOP/s at the model's shapes and peak buffer bytes (`--backend gpu`;
+    /// to be folded into `bench --backend gpu`)
+    BenchGpu(bench_gpu::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -35,7 +46,10 @@ fn main() -> anyhow::Result<()> {
         Command::Bench(args) => bench::run(args),
         Command::Info(args) => info::run(args),
         Command::Convert(args) => convert::run(args),
+        Command::Data(a) => data::run(a),
+        Command::SolveClassic(a) => solve_classic::run(a),
         Command::Train(args) => train::run(args),
         Command::Eval(args) => eval::run(args),
+        Command::BenchGpu(args) => bench_gpu::command(args),
     }
 }

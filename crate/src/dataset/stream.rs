@@ -1,0 +1,68 @@
+//! Endless training data: fresh generated puzzles (optionally augmented) collated into batches exactly
+//! like the file-backed sampler's, so the trainer cannot tell the two apart.
+
+use super::metadata::Metadata;
+use super::sampler::Batch;
+use crate::puzzles::maze::{self, MazeOptions};
+use crate::puzzles::sudoku::{self, Band, SudokuTransform};
+use crate::puzzles::PuzzleRng;
+
+/// What to generate.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum StreamSource {
+    /// Sudokus of a band; `augment` applies one random official augmentation to each.
+    Sudoku { band: Band, augment: bool },
+    /// Mazes; `augment` applies one random dihedral transform to each.
+    Maze { options: MazeOptions, augment: bool },
+}
+
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum StreamError {
+    #[error(transparent)]
+    Sudoku(#[from] sudoku::GenerateError),
+    #[error(transparent)]
+    Maze(#[from] maze::GenerateError),
+}
+
+/// A seeded, endless stream of (input tokens, label tokens) examples.
+#[derive(Clone, Debug)]
+pub struct ExampleStream {
+    pub source: StreamSource,
+    rng: PuzzleRng,
+}
+
+impl ExampleStream {
+    pub fn new(source: StreamSource, seed: u64) -> Self {
+        ExampleStream { source, rng: PuzzleRng::new(seed) }
+    }
+
+    /// The metadata a dataset of this source would carry (for collation and model sizing).
+    pub fn metadata(&self) -> Metadata {
+        match self.source {
+            StreamSource::Sudoku { .. } => Metadata::official(sudoku::VOCAB_SIZE, sudoku::SEQ_LEN, 0),
+            StreamSource::Maze { options, .. } => Metadata::official(maze::VOCAB_SIZE, options.size * options.size, 0),
+        }
+    }
+
+    pub fn next_example(&mut self) -> Result<(Vec<u8>, Vec<u8>), StreamError> {
+        match self.source {
+            StreamSource::Sudoku { band, augment } => {
+                let g = sudoku::generate(band, &mut self.rng)?;
+                let t = if augment { SudokuTransform::random(&mut self.rng) } else { SudokuTransform::IDENTITY };
+                Ok((t.apply(&g.puzzle).to_tokens().to_vec(), t.apply(&g.solution).to_tokens().to_vec()))
+            }
+            StreamSource::Maze { options, augment } => {
+                let g = maze::generate(&options, &mut self.rng)?;
+                let tid = if augment { self.rng.below(8) as u8 } else { 0 };
+                Ok((g.puzzle.transformed(tid).to_tokens(), g.solution.transformed(tid).to_tokens()))
+            }
+        }
+    }
+
+    /// A full batch of fresh examples (puzzle identifier 0, no padding rows).
+    pub fn next_batch(&mut self, batch_size: usize) -> Result<Batch, StreamError> {
+        let examples = (0..batch_size).map(|_| self.next_example()).collect::<Result<Vec<_>, _>>()?;
+        let meta = self.metadata();
+        Ok(Batch::collate(&meta, examples.iter().map(|(i, l)| (i.as_slice(), l.as_slice(), 0)), batch_size))
+    }
+}

@@ -1,0 +1,319 @@
+// Wires the page: the boards, the worker, the URL, the HRM panel and the training panel.
+
+import './style.css';
+import { describeBackend } from './backend';
+import { pickCheckpointFiles } from './checkpoint-files';
+import { emptyMaze, fromText, fromUrl, toText, toTokens, toUrl, clampSize, type Maze } from './maze';
+import { MazeEditor } from './maze-editor';
+import { ResidualPlot, QPanel } from './plots';
+import type { BackendChoice, Difficulty, Hello, WorkerEvent } from './protocol';
+import { SudokuBoard } from './sudoku-board';
+import { conflicts, formatMs, fromLine, toLine } from './sudoku';
+import type { Trace } from './trace';
+import { PlayerControls, TracePlayer, TraceView } from './trace-player';
+import { TrainingPanel } from './training-panel';
+import { readSettings, writeSettings, type Settings } from './url-state';
+import { WorkerClient, latestOnly } from './worker-client';
+
+const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
+  const e = document.getElementById(id);
+  if (!e) throw new Error(`the page has no #${id}`);
+  return e as T;
+};
+const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+const randomSeed = (): number => crypto.getRandomValues(new Uint32Array(1))[0]!;
+
+const settings: Settings = readSettings(location.search);
+const saveUrl = (): void => history.replaceState(null, '', `${location.pathname}${writeSettings(settings)}`);
+
+const worker = new WorkerClient(new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' }));
+
+// ---------- backend ----------
+const backendSelect = $<HTMLSelectElement>('backend-select');
+backendSelect.value = settings.backend;
+let hello: Hello | null = null;
+const showBackend = (): void => {
+  if (!hello) return;
+  const gpu = describeBackend(hello.backend);
+  const picked = settings.backend as BackendChoice;
+  const note = picked === 'webgpu' && hello.backend.webgpu !== 'available' ? ' You chose WebGPU, which is not available here: the CPU path will run.' : '';
+  $('backend-status').textContent = `${gpu}${note}${hello.hrmAvailable ? '' : ' (No model is wired into this build yet.)'}`;
+};
+backendSelect.addEventListener('change', () => {
+  settings.backend = backendSelect.value as BackendChoice;
+  saveUrl();
+  showBackend();
+});
+
+// ---------- Sudoku ----------
+const board = new SudokuBoard($('sudoku-board'));
+const sudokuStatus = $('sudoku-status');
+const sudokuError = $('sudoku-error');
+const difficulty = $<HTMLSelectElement>('difficulty');
+difficulty.value = settings.difficulty;
+difficulty.addEventListener('change', () => {
+  settings.difficulty = difficulty.value as Difficulty;
+  saveUrl();
+});
+
+const describeSudoku = (cells: number[]): string => {
+  const givens = cells.filter((d) => d !== 0).length;
+  const bad = conflicts(cells).size;
+  return `${givens} givens${bad ? ` · ${bad} cells in conflict (marked)` : ''}`;
+};
+board.onChange((cells) => {
+  settings.sudoku = cells.some((d) => d !== 0) ? toLine(cells) : null;
+  saveUrl();
+  sudokuError.textContent = '';
+  sudokuStatus.textContent = describeSudoku(cells);
+});
+
+$('sudoku-solve').addEventListener('click', async () => {
+  sudokuError.textContent = '';
+  try {
+    const a = await worker.call('sudoku.solve', { cells: board.getCells() });
+    board.setOverlay(a.solution);
+    const count = a.solutions === 1 ? 'the unique solution' : 'one of several solutions';
+    sudokuStatus.textContent = `Exact solver: ${count} in ${formatMs(a.ms)} (${a.guesses} guesses).`;
+  } catch (e) {
+    sudokuError.textContent = `No exact solution: ${errorText(e)}`;
+  }
+});
+$('sudoku-generate').addEventListener('click', async () => {
+  sudokuError.textContent = '';
+  const seed = randomSeed();
+  try {
+    const g = await worker.call('sudoku.generate', { difficulty: settings.difficulty, seed });
+    board.setCells(g.cells);
+    sudokuStatus.textContent = `Generated a puzzle (${settings.difficulty}) with ${g.givens} givens (seed ${seed}).`;
+  } catch (e) {
+    sudokuError.textContent = `Could not generate: ${errorText(e)}`;
+  }
+});
+$('sudoku-clear').addEventListener('click', () => board.setCells(new Array<number>(81).fill(0)));
+
+const loadSudokuText = async (text: string, from: string): Promise<void> => {
+  try {
+    const { cells } = await worker.call('sudoku.parse', { text });
+    board.setCells(cells);
+    sudokuStatus.textContent = `Loaded from ${from}: ${describeSudoku(cells)}.`;
+  } catch (e) {
+    sudokuError.textContent = `${from[0]!.toUpperCase()}${from.slice(1)} is not a Sudoku: ${errorText(e)}`;
+  }
+};
+
+// ---------- maze ----------
+const editor = new MazeEditor($('maze-editor'), emptyMaze(settings.size));
+const mazeStatus = $('maze-status');
+const mazeError = $('maze-error');
+const sizeInput = $<HTMLInputElement>('maze-size');
+const minPathInput = $<HTMLInputElement>('maze-minpath');
+sizeInput.value = String(settings.size);
+minPathInput.value = String(settings.minPath);
+
+const solveMaze = latestOnly((text: string) => worker.call('maze.solve', { text }));
+const refreshPath = async (m: Maze): Promise<void> => {
+  try {
+    const a = await solveMaze(toText(m));
+    if (!a) return; // superseded by a newer edit
+    editor.setPath(a.path);
+    mazeError.textContent = '';
+    const moves = a.path.length - 1;
+    mazeStatus.textContent = `Shortest path (BFS): ${moves} move${moves === 1 ? '' : 's'}${a.severalShortest ? ' (other shortest paths exist)' : ''}, found in ${formatMs(a.ms)}.`;
+  } catch (e) {
+    editor.setPath(null);
+    mazeStatus.textContent = '';
+    mazeError.textContent = `No path: ${errorText(e)}`;
+  }
+};
+editor.onChange((m) => {
+  settings.maze = toUrl(m);
+  settings.size = m.size;
+  sizeInput.value = String(m.size);
+  saveUrl();
+  void refreshPath(m);
+});
+sizeInput.addEventListener('change', () => {
+  const n = clampSize(Number(sizeInput.value));
+  sizeInput.value = String(n);
+  editor.setMaze(emptyMaze(n));
+});
+minPathInput.addEventListener('change', () => {
+  settings.minPath = Math.max(1, Math.round(Number(minPathInput.value)) || 1);
+  minPathInput.value = String(settings.minPath);
+  saveUrl();
+});
+const generateMaze = async (): Promise<void> => {
+  mazeError.textContent = '';
+  const seed = randomSeed();
+  const size = clampSize(Number(sizeInput.value));
+  try {
+    const g = await worker.call('maze.generate', { size, minPath: settings.minPath, seed });
+    const m = fromText(g.text);
+    if (typeof m === 'string') throw new Error(m);
+    editor.setMaze(m);
+  } catch (e) {
+    mazeError.textContent = `Could not generate: ${errorText(e)}`;
+  }
+};
+$('maze-generate').addEventListener('click', () => void generateMaze());
+$('maze-clear').addEventListener('click', () => {
+  const m = editor.getMaze();
+  editor.setMaze({ ...m, walls: m.walls.map(() => false) });
+});
+
+// ---------- paste anywhere ----------
+document.addEventListener('paste', (e) => {
+  const t = e.target;
+  if (t instanceof HTMLInputElement || t instanceof HTMLTextAreaElement) return;
+  const text = e.clipboardData?.getData('text/plain') ?? '';
+  e.preventDefault();
+  sudokuError.textContent = '';
+  if (/[SG]/.test(text) && text.includes('#') && text.includes('\n')) {
+    const m = fromText(text);
+    if (typeof m === 'string') mazeError.textContent = `The pasted maze cannot be read: ${m}`;
+    else editor.setMaze(m);
+    return;
+  }
+  void loadSudokuText(text, 'the paste');
+});
+
+// ---------- HRM ----------
+const hrmStatus = $('hrm-status');
+const segmentsInput = $<HTMLInputElement>('hrm-segments');
+const actInput = $<HTMLInputElement>('hrm-act');
+segmentsInput.value = String(settings.segments);
+actInput.checked = settings.act;
+segmentsInput.addEventListener('change', () => {
+  settings.segments = Math.min(64, Math.max(1, Math.round(Number(segmentsInput.value)) || 1));
+  segmentsInput.value = String(settings.segments);
+  saveUrl();
+});
+actInput.addEventListener('change', () => {
+  settings.act = actInput.checked;
+  saveUrl();
+});
+
+const player = new TracePlayer(undefined, settings.speed);
+new TraceView($('trace'), player);
+new PlayerControls($('trace'), player);
+const residuals = new ResidualPlot($('residuals'));
+const qpanel = new QPanel($('qvalues'));
+player.onChange(() => {
+  residuals.setCursor(player.index);
+  const t = player.current;
+  if (t) qpanel.setSegments(t.segments, t.steps[player.index]?.segment ?? -1);
+  if (player.speed !== settings.speed) {
+    settings.speed = player.speed;
+    saveUrl();
+  }
+});
+
+// Runs stream in as events; the player gets the whole run when it is done.
+const runs = new Map<number, Trace>();
+worker.onEvent((ev: WorkerEvent) => {
+  if (ev.type === 'train.progress') return training.update(ev.progress);
+  const run = runs.get(ev.runId);
+  if (!run) return;
+  if (ev.type === 'trace.step') run.steps.push(ev.step);
+  else if (ev.type === 'trace.segment') run.segments.push(ev.segment);
+  else if (ev.type === 'trace.done') {
+    runs.delete(ev.runId);
+    const bad = player.load(run);
+    if (bad) hrmStatus.textContent = `The model's trace is malformed: ${bad}`;
+    residuals.setSteps(run.steps);
+    qpanel.setSegments(run.segments);
+  }
+});
+
+const solveWithHrm = async (task: 'sudoku' | 'maze'): Promise<void> => {
+  hrmStatus.classList.remove('error');
+  const input = task === 'sudoku' ? board.getCells().map((d) => d + 1) : toTokens(editor.getMaze());
+  try {
+    const { runId } = await worker.call('hrm.solve', {
+      task, input, segments: settings.segments, actHalting: settings.act, backend: settings.backend,
+    });
+    runs.set(runId, { task, seqLen: input.length, vocab: task === 'sudoku' ? 11 : 6, input, steps: [], segments: [] });
+    hrmStatus.textContent = 'Running…';
+  } catch (e) {
+    hrmStatus.textContent = errorText(e);
+    hrmStatus.classList.add('error');
+  }
+};
+$('hrm-solve-sudoku').addEventListener('click', () => void solveWithHrm('sudoku'));
+$('hrm-solve-maze').addEventListener('click', () => void solveWithHrm('maze'));
+
+// ---------- checkpoints the user chooses or drops ----------
+const ckptStatus = $('ckpt-status');
+const ckptError = $('ckpt-error');
+const loadCheckpoint = async (files: File[]): Promise<void> => {
+  ckptStatus.textContent = '';
+  ckptError.textContent = '';
+  $('ckpt-details').hidden = true;
+  const picked = pickCheckpointFiles(files);
+  if (typeof picked === 'string') {
+    ckptError.textContent = `Not loaded: ${picked}`;
+    return;
+  }
+  try {
+    ckptStatus.textContent = `Reading ${picked.weights.name}…`;
+    const weights = new Uint8Array(await picked.weights.arrayBuffer());
+    const config = picked.config ? await picked.config.text() : null;
+    const info = await worker.call('checkpoint.inspect', { weights, config });
+    ckptStatus.textContent = `Read ${picked.weights.name}: ${info.parameters.toLocaleString('en')} trainable parameters in ${info.tensors} tensors, checked against its config. ` +
+      'Running it in the page waits for the model wiring (see above).';
+    $('ckpt-summary').textContent = info.summary;
+    $('ckpt-details').hidden = false;
+  } catch (e) {
+    ckptStatus.textContent = '';
+    ckptError.textContent = `Not loaded: ${errorText(e)}`;
+  }
+};
+const ckptInput = $<HTMLInputElement>('ckpt-file');
+ckptInput.addEventListener('change', () => void loadCheckpoint([...(ckptInput.files ?? [])]));
+const hrmSection = $('hrm-section');
+hrmSection.addEventListener('dragover', (e) => e.preventDefault());
+hrmSection.addEventListener('drop', (e) => {
+  e.preventDefault();
+  void loadCheckpoint([...(e.dataTransfer?.files ?? [])]);
+});
+
+// ---------- training ----------
+const training = new TrainingPanel($('training'), {
+  async start(task, preset) {
+    training.reset();
+    await worker.call('train.start', { task: task.startsWith('maze') ? 'maze' : 'sudoku', preset });
+  },
+});
+
+// ---------- start ----------
+async function startUp(): Promise<void> {
+  try {
+    hello = await worker.call('hello', {});
+    $('version').textContent = `hrm ${hello.version} · wasm`;
+    showBackend();
+    if (!hello.hrmAvailable) hrmStatus.textContent = hello.hrmUnavailableReason;
+    if (!hello.trainingAvailable) training.setStatus('Training in the tab is not available in this build yet.');
+  } catch (e) {
+    $('backend-status').textContent = `The worker did not start: ${errorText(e)}`;
+    return;
+  }
+  if (settings.sudoku) {
+    const cells = fromLine(settings.sudoku);
+    if (cells) board.setCells(cells);
+    else await loadSudokuText(settings.sudoku, 'the URL');
+  } else {
+    sudokuStatus.textContent = 'Type, paste or generate a Sudoku.';
+  }
+  if (settings.maze) {
+    const m = fromUrl(settings.maze);
+    if (typeof m === 'string') {
+      mazeError.textContent = `The maze in the URL cannot be read: ${m}`;
+      await generateMaze();
+    } else editor.setMaze(m);
+  } else {
+    await generateMaze();
+  }
+  document.body.dataset.ready = 'true'; // the e2e tests wait for this
+}
+void startUp();

@@ -1,0 +1,105 @@
+// The page ⇄ worker message protocol. The worker owns the wasm module (and, once wired, the model),
+// so the page never freezes. Every request carries an id; the worker answers it exactly once with
+// a Reply; long jobs (an HRM run, training) also stream Events.
+
+import type { Task, TraceStep, SegmentEnd } from './trace';
+
+export type Difficulty = 'easy' | 'medium' | 'hard' | 'extreme';
+export const DIFFICULTIES: readonly Difficulty[] = ['easy', 'medium', 'hard', 'extreme'];
+
+export type BackendChoice = 'auto' | 'webgpu' | 'cpu';
+
+export interface BackendReport {
+  /** 'absent': no navigator.gpu; 'no-adapter': requestAdapter gave null; 'available'. */
+  webgpu: 'absent' | 'no-adapter' | 'available';
+  /** True when the adapter is a software fallback (e.g. SwiftShader); null when unknown. */
+  fallbackAdapter: boolean | null;
+  /** vendor / architecture / description, as the adapter reports them. */
+  adapter: string;
+}
+
+export interface Hello {
+  version: string;
+  backend: BackendReport;
+  /** What this build can do; the page disables nothing silently and says why instead. */
+  hrmAvailable: boolean;
+  trainingAvailable: boolean;
+  /** Why the model / training are not available, shown to the user as is. */
+  hrmUnavailableReason: string;
+}
+
+export interface SudokuParsed { cells: number[] }
+export interface SudokuSolved {
+  /** 81 digits 1..9. */
+  solution: number[];
+  /** 0, 1 or 2 (2 means "more than one"; the solver stops counting there). */
+  solutions: number;
+  /** Search effort as the solver reports it (guesses). */
+  guesses: number;
+  /** Time the exact solver took, measured in the worker. */
+  ms: number;
+}
+export interface SudokuGenerated { cells: number[]; givens: number }
+export interface MazeSolved {
+  /** Cells (row-major indices) of one shortest path from S to G, both ends included. */
+  path: number[];
+  /** Whether other shortest paths exist. */
+  severalShortest: boolean;
+  ms: number;
+}
+export interface MazeGenerated { size: number; text: string; pathLength: number }
+
+export interface CheckpointInfo {
+  /** Trainable parameter values. */
+  parameters: number;
+  tensors: number;
+  /** The model config, as JSON. */
+  configJson: string;
+  /** The reader's report: config, derived sizes, every tensor's shape, dtype, range, checksum. */
+  summary: string;
+}
+
+export interface HrmSolveRequest {
+  task: Task;
+  /** The input tokens in the task's vocabulary. */
+  input: number[];
+  segments: number;
+  actHalting: boolean;
+  backend: BackendChoice;
+}
+
+/** Request name → [request body, reply body]. */
+export interface Api {
+  hello: [Record<string, never>, Hello];
+  'sudoku.parse': [{ text: string }, SudokuParsed];
+  'sudoku.solve': [{ cells: number[] }, SudokuSolved];
+  'sudoku.generate': [{ difficulty: Difficulty; seed: number }, SudokuGenerated];
+  'maze.solve': [{ text: string }, MazeSolved];
+  'maze.generate': [{ size: number; minPath: number; seed: number }, MazeGenerated];
+  'checkpoint.inspect': [{ weights: Uint8Array; config: string | null }, CheckpointInfo];
+  'hrm.solve': [HrmSolveRequest, { runId: number }];
+  'train.start': [{ task: Task; preset: string }, { runId: number }];
+}
+export type Kind = keyof Api;
+
+export interface RequestMsg<K extends Kind = Kind> { id: number; kind: K; body: Api[K][0] }
+export type ReplyMsg =
+  | { id: number; ok: true; body: unknown }
+  | { id: number; ok: false; error: string };
+
+export type WorkerEvent =
+  | { type: 'trace.step'; runId: number; step: TraceStep }
+  | { type: 'trace.segment'; runId: number; segment: SegmentEnd }
+  | { type: 'trace.done'; runId: number }
+  | { type: 'train.progress'; runId: number; progress: TrainProgress };
+
+export interface TrainProgress {
+  step: number;
+  totalSteps: number;
+  loss: number;
+  exactAccuracy: number;
+  stepsPerSecond: number;
+}
+
+export interface EventMsg { event: WorkerEvent }
+export type FromWorker = ReplyMsg | EventMsg;

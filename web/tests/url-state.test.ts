@@ -1,0 +1,21 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULTS, readSettings, writeSettings } from '../src/url-state';
+
+describe('URL state', () => {
+  it('defaults give an empty query and read back as defaults', () => {
+    expect(writeSettings(DEFAULTS)).toBe('');
+    expect(readSettings('')).toEqual(DEFAULTS);
+  });
+  it('round-trips every setting', () => {
+    const s = { ...DEFAULTS, sudoku: '1'.repeat(81), maze: 's' + '.'.repeat(62) + 'g', difficulty: 'hard' as const, size: 20, minPath: 40, backend: 'cpu' as const, segments: 8, act: false, speed: 16 };
+    expect(readSettings(writeSettings(s))).toEqual(s);
+  });
+  it('ignores invalid values', () => {
+    const s = readSettings('?difficulty=impossible&size=99&segments=-1&backend=tpu&speed=abc');
+    expect(s.difficulty).toBe(DEFAULTS.difficulty);
+    expect(s.size).toBe(DEFAULTS.size);
+    expect(s.segments).toBe(DEFAULTS.segments);
+    expect(s.backend).toBe(DEFAULTS.backend);
+    expect(s.speed).toBe(DEFAULTS.speed);
+  });
+});
