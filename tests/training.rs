@@ -98,10 +98,11 @@ fn trained_state(steps: usize) -> (Config, Trainer<CpuBackend>, SyntheticStream)
 fn a_state_saved_mid_training_resumes_to_the_same_next_step() {
     let (cfg, mut trainer, mut stream) = trained_state(7);
     let data = serde_json::json!({ "rng": stream.rng_state() });
-    let state: TrainState = block_on(trainer.save_state(data));
-    // The scalar part survives JSON (what a CLI or the page stores).
-    let meta_json = serde_json::to_string(&state.meta).unwrap();
-    let state = TrainState { meta: serde_json::from_str(&meta_json).unwrap(), ..state };
+    let saved: TrainState = block_on(trainer.save_state(data));
+    // Through the byte form the CLI writes to files (and the page to IndexedDB): exact.
+    let files = saved.to_files(&cfg).unwrap();
+    let (cfg_back, state) = TrainState::from_files(&files).unwrap();
+    assert_eq!((&cfg_back, &state), (&cfg, &saved));
     let carry = state.meta.carry.as_ref().unwrap();
     assert!(carry.halted.iter().any(|&h| !h), "every row halted: the test would not exercise the carry");
     assert!(carry.steps.iter().any(|&s| s > 1));
@@ -136,8 +137,16 @@ fn a_state_saved_mid_training_resumes_to_the_same_next_step() {
 
 #[test]
 fn a_broken_state_is_refused_with_the_tensor_name() {
-    let (cfg, trainer, _) = trained_state(2);
+    let (cfg, mut trainer, mut stream) = trained_state(2);
     let state = block_on(trainer.save_state(serde_json::Value::Null));
+    // A save torn between files (state tensors of one step, metadata of the next) is refused.
+    let old = state.to_files(&cfg).unwrap();
+    block_on(trainer.train_step(&stream.next_batch(16).into())).unwrap();
+    let new = block_on(trainer.save_state(serde_json::Value::Null)).to_files(&cfg).unwrap();
+    let torn = hrm::train::StateFiles { state: old.state.clone(), ..new };
+    let e = TrainState::from_files(&torn).err().unwrap();
+    assert!(e.to_string().contains("step"), "{e}");
+    assert!(TrainState::from_files(&hrm::train::StateFiles { model: old.model[..100].to_vec(), ..old.clone() }).is_err());
     let mut broken = state.clone();
     broken.tensors.remove("carry.z_L");
     let model = Hrm::new(CpuBackend, &cfg, &state.model).unwrap();

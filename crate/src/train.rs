@@ -21,7 +21,9 @@ use serde::{Deserialize, Serialize};
 use crate::backend::Backend;
 use crate::model::{param_specs, Batch, Carry, Hrm, Metrics, ModelError, SplitMix64, PREFIX};
 use crate::optim::{Adam, AdamConfig, AdamVariant, LrSchedule, OptimError, SignSgd};
+use crate::checkpoint::{self, CheckpointError, DType};
 use crate::tensor::{HostTensor, ParamStore};
+use crate::{Checkpoint, Config};
 
 /// Everything the training loop can refuse.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -36,6 +38,8 @@ pub enum TrainError {
     State(String),
     #[error("evaluation: {0}")]
     Eval(String),
+    #[error(transparent)]
+    Checkpoint(#[from] CheckpointError),
 }
 
 /// The official recipe's knobs (`config/cfg_pretrain.yaml` names).
@@ -232,6 +236,48 @@ pub struct TrainState {
     pub model: ParamStore,
     pub tensors: ParamStore,
     pub meta: TrainMeta,
+}
+
+/// A [`TrainState`] as three byte blobs, ready for files (CLI) or IndexedDB (page).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StateFiles {
+    /// A normal checkpoint (`model.safetensors`): the weights with the model config in the metadata.
+    pub model: Vec<u8>,
+    /// `train_state.safetensors`: optimizer moments, carry, and `train.step` (the step they belong to).
+    pub state: Vec<u8>,
+    /// `train_state.json`: the [`TrainMeta`].
+    pub meta_json: String,
+}
+
+const STEP_TENSOR: &str = "train.step";
+
+impl TrainState {
+    /// Serialises the state for `config` (F32 throughout, so the round trip is exact).
+    pub fn to_files(&self, config: &Config) -> Result<StateFiles, TrainError> {
+        let model = Checkpoint::new(config.clone(), self.model.clone())?.to_safetensors(DType::F32)?;
+        let mut tensors = self.tensors.clone();
+        tensors.insert(STEP_TENSOR.into(), HostTensor::new(vec![1], vec![self.meta.step as f32]));
+        let state = checkpoint::safetensors::write(&tensors, Some(config), DType::F32)?;
+        let meta_json = serde_json::to_string_pretty(&self.meta).map_err(|e| TrainError::State(e.to_string()))?;
+        Ok(StateFiles { model, state, meta_json })
+    }
+
+    /// Reads [`TrainState::to_files`] output back, with the model config. The model file is checked
+    /// like any checkpoint; the state file must belong to the same step as the JSON (a torn save —
+    /// new JSON, old tensors or the reverse — is refused).
+    pub fn from_files(files: &StateFiles) -> Result<(Config, TrainState), TrainError> {
+        let meta: TrainMeta = serde_json::from_str(&files.meta_json).map_err(|e| TrainError::State(format!("train_state.json: {e}")))?;
+        let model = Checkpoint::from_safetensors(&files.model, None)?;
+        let mut tensors = checkpoint::safetensors::read(&files.state)?.params;
+        let saved = tensors.remove(STEP_TENSOR).and_then(|t| t.data.first().copied());
+        if saved != Some(meta.step as f32) {
+            return Err(TrainError::State(format!(
+                "the state tensors belong to step {saved:?} but the metadata to step {} (an interrupted save?)",
+                meta.step
+            )));
+        }
+        Ok((model.config, TrainState { model: model.params, tensors, meta }))
+    }
 }
 
 const ADAM_PREFIX: &str = "optim.adam.";

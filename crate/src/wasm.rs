@@ -8,6 +8,7 @@ use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 use crate::puzzles::maze::{self, Maze, MazeOptions};
+use crate::{Checkpoint, Config};
 use crate::puzzles::sudoku::{self, Band, Grid};
 use crate::puzzles::PuzzleRng;
 
@@ -15,6 +16,7 @@ use crate::puzzles::PuzzleRng;
 const TS_TYPES: &str = r#"
 export interface SudokuAnswer { solution: number[]; solutions: number; guesses: number; backtracks: number }
 export interface MazeAnswer { path: number[]; length: number; shortest_paths: number }
+export interface CheckpointInfo { parameters: number; tensors: number; config_json: string; summary: string }
 "#;
 
 /// Installs the panic hook so a Rust panic reaches the console with its message (the e2e tests fail
@@ -108,4 +110,27 @@ pub fn maze_generate(size: u32, min_path: u32, seed: u32) -> Result<String, JsEr
     let opts = MazeOptions::new(size as usize, min_path as usize);
     let g = maze::generate(&opts, &mut PuzzleRng::new(u64::from(seed))).map_err(js_err)?;
     Ok(g.puzzle.to_text())
+}
+
+#[derive(Serialize)]
+struct CheckpointInfo {
+    parameters: f64,
+    tensors: u32,
+    config_json: String,
+    summary: String,
+}
+
+/// Reads and checks a checkpoint the user dropped in: this project's safetensors format, with the
+/// config from `config_json` (a config.json beside it) or else from the file's metadata. Wrong
+/// files get the reader's message (which tensor, which shape, what is wrong with the bytes).
+#[wasm_bindgen(unchecked_return_type = "CheckpointInfo")]
+pub fn checkpoint_inspect(weights: &[u8], config_json: Option<String>) -> Result<JsValue, JsError> {
+    let config = config_json.as_deref().map(Config::from_json_str).transpose().map_err(|e| js_err(format!("config.json: {e}")))?;
+    let ck = Checkpoint::from_safetensors(weights, config.as_ref()).map_err(js_err)?;
+    to_js(&CheckpointInfo {
+        parameters: ck.parameter_count() as f64,
+        tensors: ck.params.len() as u32,
+        config_json: ck.config.to_json_string(),
+        summary: ck.summary(),
+    })
 }

@@ -1,8 +1,10 @@
 // End-to-end tests of the built page in headless Chromium. Run by `npm run e2e` (after the wasm and
 // vite builds). Every test fails on any console error, page error or failed request.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, afterEach, before, test } from 'node:test';
-import { boardDigits, openPage, paste, shot, solves, startBrowser, startServer } from './harness.mjs';
+import { boardDigits, openPage, paste, shot, solves, startBrowser, startServer, web } from './harness.mjs';
 
 // A puzzle to type (the input; its solution is computed by the page and checked by `solves`).
 const PUZZLE = '53..7....6..195....98....6.8...6...34..8.3..17...2...6.6....28....419..5....8..79';
@@ -152,6 +154,22 @@ test('draw a maze whose goal is unreachable: a clear message; drag S; the BFS pa
   assert.equal(await page.$$eval('.maze .mcell.path', (c) => c.length), 6);
 });
 
+test('the maze is keyboard-operable: arrows, Space for a wall, G to move the goal', async () => {
+  const page = await load();
+  await page.fill('#maze-size', '8');
+  await page.press('#maze-size', 'Enter');
+  await page.waitForFunction(() => /Shortest path \(BFS\): 14 moves/.test(document.querySelector('#maze-status').textContent));
+  await page.focus('.maze');
+  await page.keyboard.press('ArrowRight');
+  await page.keyboard.press('Space');
+  assert.ok((await page.getAttribute('#maze-cell-1', 'class')).includes('wall'));
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('g');
+  assert.ok((await page.getAttribute('#maze-cell-9', 'class')).includes('goal'));
+  await page.waitForFunction(() => /Shortest path \(BFS\): 2 moves/.test(document.querySelector('#maze-status').textContent));
+  await shot(page, '06a-maze-keyboard');
+});
+
 test('generate a maze with a minimum path length and show its BFS path', async () => {
   const page = await load();
   await page.fill('#maze-size', '14');
@@ -182,6 +200,38 @@ test('generate a maze with a minimum path length and show its BFS path', async (
   const p2 = await load(link.slice(server.url.length));
   assert.deepEqual(await p2.$$eval('.maze .mcell', (c) => c.map((e) => e.className.includes('wall'))), walls);
   await p2.waitForFunction((m) => document.querySelector('#maze-status').textContent.includes(`${m} moves`), moves);
+});
+
+test('load a checkpoint: the parity weights are read and checked; wrong files get clear messages', async () => {
+  const page = await load();
+  const dir = join(web, '..', 'tests', 'fixtures', 'parity', 'visible');
+  const weights = readFileSync(join(dir, 'weights.safetensors'));
+  const config = readFileSync(join(dir, 'config.json'));
+  const input = page.locator('#ckpt-file');
+  await input.setInputFiles([
+    { name: 'weights.safetensors', mimeType: 'application/octet-stream', buffer: weights },
+    { name: 'config.json', mimeType: 'application/json', buffer: config },
+  ]);
+  await page.waitForFunction(() => /^Read weights\.safetensors: /.test(document.querySelector('#ckpt-status').textContent));
+  assert.match(await page.textContent('#ckpt-status'), /trainable parameters in 23 tensors/);
+  assert.match(await page.textContent('#ckpt-summary'), /tensors \(23\)/);
+  await shot(page, '08-checkpoint-read');
+  // truncated bytes: the reader's message, not a crash
+  await input.setInputFiles([{ name: 'half.safetensors', mimeType: 'application/octet-stream', buffer: weights.subarray(0, weights.length / 2) }]);
+  await page.waitForFunction(() => document.querySelector('#ckpt-error').textContent.startsWith('Not loaded: '));
+  assert.equal(await page.textContent('#ckpt-status'), '');
+  // not a checkpoint at all
+  await input.setInputFiles([{ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('hello') }]);
+  await page.waitForFunction(() => /notes\.txt: not a checkpoint file/.test(document.querySelector('#ckpt-error').textContent));
+  // a config that does not fit the weights
+  const cfg = JSON.parse(config.toString());
+  cfg.hidden_size *= 2;
+  await input.setInputFiles([
+    { name: 'weights.safetensors', mimeType: 'application/octet-stream', buffer: weights },
+    { name: 'config.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(cfg)) },
+  ]);
+  await page.waitForFunction(() => /shape/.test(document.querySelector('#ckpt-error').textContent));
+  await shot(page, '09-checkpoint-wrong-config');
 });
 
 test('phone width: one column, no horizontal scrolling', async () => {

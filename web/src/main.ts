@@ -2,6 +2,7 @@
 
 import './style.css';
 import { describeBackend } from './backend';
+import { pickCheckpointFiles } from './checkpoint-files';
 import { emptyMaze, fromText, fromUrl, toText, toTokens, toUrl, clampSize, type Maze } from './maze';
 import { MazeEditor } from './maze-editor';
 import { ResidualPlot, QPanel } from './plots';
@@ -117,7 +118,8 @@ const refreshPath = async (m: Maze): Promise<void> => {
     if (!a) return; // superseded by a newer edit
     editor.setPath(a.path);
     mazeError.textContent = '';
-    mazeStatus.textContent = `Shortest path (BFS): ${a.path.length - 1} moves${a.severalShortest ? ' (other shortest paths exist)' : ''}, found in ${formatMs(a.ms)}.`;
+    const moves = a.path.length - 1;
+    mazeStatus.textContent = `Shortest path (BFS): ${moves} move${moves === 1 ? '' : 's'}${a.severalShortest ? ' (other shortest paths exist)' : ''}, found in ${formatMs(a.ms)}.`;
   } catch (e) {
     editor.setPath(null);
     mazeStatus.textContent = '';
@@ -240,6 +242,41 @@ const solveWithHrm = async (task: 'sudoku' | 'maze'): Promise<void> => {
 };
 $('hrm-solve-sudoku').addEventListener('click', () => void solveWithHrm('sudoku'));
 $('hrm-solve-maze').addEventListener('click', () => void solveWithHrm('maze'));
+
+// ---------- checkpoints the user chooses or drops ----------
+const ckptStatus = $('ckpt-status');
+const ckptError = $('ckpt-error');
+const loadCheckpoint = async (files: File[]): Promise<void> => {
+  ckptStatus.textContent = '';
+  ckptError.textContent = '';
+  $('ckpt-details').hidden = true;
+  const picked = pickCheckpointFiles(files);
+  if (typeof picked === 'string') {
+    ckptError.textContent = `Not loaded: ${picked}`;
+    return;
+  }
+  try {
+    ckptStatus.textContent = `Reading ${picked.weights.name}…`;
+    const weights = new Uint8Array(await picked.weights.arrayBuffer());
+    const config = picked.config ? await picked.config.text() : null;
+    const info = await worker.call('checkpoint.inspect', { weights, config });
+    ckptStatus.textContent = `Read ${picked.weights.name}: ${info.parameters.toLocaleString('en')} trainable parameters in ${info.tensors} tensors, checked against its config. ` +
+      'Running it in the page waits for the model wiring (see above).';
+    $('ckpt-summary').textContent = info.summary;
+    $('ckpt-details').hidden = false;
+  } catch (e) {
+    ckptStatus.textContent = '';
+    ckptError.textContent = `Not loaded: ${errorText(e)}`;
+  }
+};
+const ckptInput = $<HTMLInputElement>('ckpt-file');
+ckptInput.addEventListener('change', () => void loadCheckpoint([...(ckptInput.files ?? [])]));
+const hrmSection = $('hrm-section');
+hrmSection.addEventListener('dragover', (e) => e.preventDefault());
+hrmSection.addEventListener('drop', (e) => {
+  e.preventDefault();
+  void loadCheckpoint([...(e.dataTransfer?.files ?? [])]);
+});
 
 // ---------- training ----------
 const training = new TrainingPanel($('training'), {

@@ -49,6 +49,16 @@ export interface MazeSolved {
 }
 export interface MazeGenerated { size: number; text: string; pathLength: number }
 
+export interface CheckpointInfo {
+  /** Trainable parameter values. */
+  parameters: number;
+  tensors: number;
+  /** The model config, as JSON. */
+  configJson: string;
+  /** The reader's report: config, derived sizes, every tensor's shape, dtype, range, checksum. */
+  summary: string;
+}
+
 export interface HrmSolveRequest {
   task: Task;
   /** The input tokens in the task's vocabulary. */
@@ -66,6 +76,7 @@ export interface Api {
   'sudoku.generate': [{ difficulty: Difficulty; seed: number }, SudokuGenerated];
   'maze.solve': [{ text: string }, MazeSolved];
   'maze.generate': [{ size: number; minPath: number; seed: number }, MazeGenerated];
+  'checkpoint.inspect': [{ weights: Uint8Array; config: string | null }, CheckpointInfo];
   'hrm.solve': [HrmSolveRequest, { runId: number }];
   'train.start': [{ task: Task; preset: string }, { runId: number }];
 }

@@ -63,6 +63,10 @@ const handlers: Handlers = {
     const lines = text.split('\n').filter((l) => l.length > 0);
     return { size: lines.length, text, pathLength: wasm.maze_solve(text).length };
   },
+  'checkpoint.inspect': ({ weights, config }) => {
+    const c = wasm.checkpoint_inspect(weights, config ?? undefined);
+    return { parameters: c.parameters, tensors: c.tensors, configJson: c.config_json, summary: c.summary };
+  },
   'hrm.solve': () => {
     throw new Error(HRM_UNAVAILABLE);
   },

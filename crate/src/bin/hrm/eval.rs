@@ -9,7 +9,9 @@ use hrm::synthetic::eval_set;
 use hrm::train::evaluate;
 use hrm::Checkpoint;
 
-use crate::train::{set_threads, RunState, TaskArgs};
+use hrm::train::TrainMeta;
+
+use crate::train::{set_threads, RunData, TaskArgs};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -44,9 +46,10 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         bail!("--batches and --batch must be at least 1");
     }
     let run_json = a.checkpoint.join("train_state.json");
-    let run: Option<RunState> = if a.checkpoint.is_dir() && run_json.is_file() {
+    let run: Option<RunData> = if a.checkpoint.is_dir() && run_json.is_file() {
         let text = std::fs::read_to_string(&run_json).with_context(|| format!("reading {}", run_json.display()))?;
-        Some(serde_json::from_str(&text).with_context(|| format!("parsing {}", run_json.display()))?)
+        let meta: TrainMeta = serde_json::from_str(&text).with_context(|| format!("parsing {}", run_json.display()))?;
+        Some(RunData::of(&meta)?)
     } else {
         None
     };

@@ -4,7 +4,7 @@
 //! A run directory holds:
 //! - `model.safetensors`: the model (official names, config in the metadata) — `hrm info`/`hrm eval` read it;
 //! - `train_state.safetensors`: optimizer moments and the ACT carry;
-//! - `train_state.json`: step, configs, RNG states (see [`RunState`]);
+//! - `train_state.json`: step, configs, RNG states ([`TrainMeta`], with [`RunData`] as its `data`);
 //! - `train.jsonl`: one JSON object per logged step (`"kind": "train"`) or evaluation (`"kind": "eval"`).
 
 use std::fs::OpenOptions;
@@ -14,11 +14,11 @@ use std::time::Instant;
 
 use anyhow::{bail, Context};
 use hrm::backend::CpuBackend;
-use hrm::checkpoint::{self, DType};
+use hrm::checkpoint;
 use hrm::model::{Batch, Hrm};
 use hrm::optim::AdamVariant;
 use hrm::synthetic::{eval_set, SyntheticConfig, SyntheticStream, Task};
-use hrm::train::{evaluate, TrainConfig, TrainMeta, TrainState, Trainer};
+use hrm::train::{evaluate, StateFiles, TrainConfig, TrainMeta, TrainState, Trainer};
 use hrm::{Checkpoint, Config, LossType, PosEncoding};
 use serde::{Deserialize, Serialize};
 
@@ -153,14 +153,22 @@ pub struct Args {
     pub quiet: bool,
 }
 
-/// `train_state.json`: the library's [`TrainMeta`] plus what the CLI needs to rebuild the run.
+/// What the CLI keeps in the training state's `data` field, next to the library's [`TrainMeta`].
 #[derive(Serialize, Deserialize)]
-pub struct RunState {
+pub struct RunData {
     pub task: SyntheticConfig,
     pub batch: usize,
     pub eval_batches: usize,
     pub seed: u64,
-    pub meta: TrainMeta,
+    /// The synthetic stream's generator state.
+    pub rng: u64,
+}
+
+impl RunData {
+    /// The run description of a state's metadata.
+    pub fn of(meta: &TrainMeta) -> anyhow::Result<RunData> {
+        serde_json::from_value(meta.data.clone()).context("train_state.json: `data` is not an `hrm train` run description")
+    }
 }
 
 pub fn set_threads(threads: Option<usize>) -> anyhow::Result<()> {
@@ -234,43 +242,38 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     std::fs::rename(&tmp, path).with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))
 }
 
-/// Saves the run: model first, then the state files; the JSON (which names the step) is written last,
-/// so a crash between files leaves the previous checkpoint's JSON pointing at consistent tensors only
-/// if the step matches — [`load_run`] checks that.
-fn save_run(dir: &Path, cfg: &Config, state: &TrainState, run: RunState) -> anyhow::Result<()> {
-    let model = Checkpoint::new(cfg.clone(), state.model.clone())?;
-    model.save(&dir.join("model.safetensors"), DType::F32)?;
-    let mut tensors = state.tensors.clone();
-    // The step the tensors belong to, so a torn save is detected on resume.
-    tensors.insert("train.step".into(), hrm::HostTensor::new(vec![1], vec![run.meta.step as f32]));
-    write_atomic(&dir.join("train_state.safetensors"), &checkpoint::safetensors::write(&tensors, Some(cfg), DType::F32)?)?;
-    write_atomic(&dir.join("train_state.json"), serde_json::to_string_pretty(&run)?.as_bytes())
+const MODEL_FILE: &str = "model.safetensors";
+const STATE_FILE: &str = "train_state.safetensors";
+const META_FILE: &str = "train_state.json";
+
+/// Saves the run's three files (each atomically; `TrainState::from_files` detects a save torn between them).
+fn save_run(dir: &Path, cfg: &Config, state: &TrainState) -> anyhow::Result<()> {
+    let files = state.to_files(cfg)?;
+    write_atomic(&dir.join(MODEL_FILE), &files.model)?;
+    write_atomic(&dir.join(STATE_FILE), &files.state)?;
+    write_atomic(&dir.join(META_FILE), files.meta_json.as_bytes())
 }
 
-/// Reads a run directory back: (model config, training state, run description).
-pub fn load_run(dir: &Path) -> anyhow::Result<(Config, TrainState, RunState)> {
-    let json_path = dir.join("train_state.json");
-    let run: RunState = serde_json::from_str(&std::fs::read_to_string(&json_path).with_context(|| format!("reading {}", json_path.display()))?)
-        .with_context(|| format!("parsing {}", json_path.display()))?;
-    let model = Checkpoint::open(&dir.join("model.safetensors"), None)?;
-    let mut tensors = checkpoint::safetensors::read(&checkpoint::read_file(&dir.join("train_state.safetensors"))?)?.params;
-    let saved_step = tensors.remove("train.step").map(|t| t.data.first().copied().unwrap_or(-1.0));
-    if saved_step != Some(run.meta.step as f32) {
-        bail!("{}: train_state.safetensors belongs to step {saved_step:?}, train_state.json to step {} (interrupted save?)", dir.display(), run.meta.step);
-    }
-    let state = TrainState { model: model.params, tensors, meta: run.meta.clone() };
-    Ok((model.config, state, run))
+/// Reads a run directory back: (model config, training state).
+pub fn load_run(dir: &Path) -> anyhow::Result<(Config, TrainState)> {
+    let files = StateFiles {
+        model: checkpoint::read_file(&dir.join(MODEL_FILE))?,
+        state: checkpoint::read_file(&dir.join(STATE_FILE))?,
+        meta_json: std::fs::read_to_string(dir.join(META_FILE)).with_context(|| format!("reading {}", dir.join(META_FILE).display()))?,
+    };
+    TrainState::from_files(&files).with_context(|| format!("reading the run in {}", dir.display()))
 }
 
 pub fn run(a: Args) -> anyhow::Result<()> {
     set_threads(a.threads)?;
     std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
     let (cfg, mut trainer, mut stream, run_task, batch, eval_batches, seed) = if a.resume {
-        let (cfg, state, run) = load_run(&a.out)?;
+        let (cfg, state) = load_run(&a.out)?;
+        let run = RunData::of(&state.meta)?;
         let model = Hrm::new(CpuBackend, &cfg, &state.model)?;
-        let (trainer, data) = pollster::block_on(Trainer::resume(model, &state))?;
+        let (trainer, _) = pollster::block_on(Trainer::resume(model, &state))?;
         let mut stream = SyntheticStream::new(run.task, 0)?;
-        stream.set_rng_state(data["rng"].as_u64().context("train_state.json: meta.data.rng is missing")?);
+        stream.set_rng_state(run.rng);
         eprintln!("resuming {} at step {}", a.out.display(), trainer.step());
         (cfg, trainer, stream, run.task, run.batch, run.eval_batches, run.seed)
     } else {
@@ -298,9 +301,9 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     }
 
     let save = |trainer: &Trainer<CpuBackend>, stream: &SyntheticStream| -> anyhow::Result<()> {
-        let state = pollster::block_on(trainer.save_state(serde_json::json!({ "rng": stream.rng_state() })));
-        let run = RunState { task: run_task, batch, eval_batches, seed, meta: state.meta.clone() };
-        save_run(&a.out, &cfg, &state, run)
+        let data = RunData { task: run_task, batch, eval_batches, seed, rng: stream.rng_state() };
+        let state = pollster::block_on(trainer.save_state(serde_json::to_value(data)?));
+        save_run(&a.out, &cfg, &state)
     };
     let mut window = Instant::now();
     let mut window_steps = 0u64;
