@@ -31,7 +31,11 @@ fn adam_atan2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id
     let v = lerp(m2[i], g * g, p.omb2);
     m1[i] = m;
     m2[i] = v;
-    x -= p.step_size * atan2(m, sqrt(v) / p.bc2_sqrt);
+    // atan2(0, 0) is undefined in WGSL (lavapipe returns ~1) but 0 in the CPU twin (libm): a parameter
+    // whose gradient has always been 0 must only decay.
+    var u = 0.0;
+    if (m != 0.0) { u = atan2(m, sqrt(v) / p.bc2_sqrt); }
+    x -= p.step_size * u;
     param[i] = x;
 }
 

@@ -79,3 +79,45 @@ pub fn dispatch_sign_sgd(ctx: &GpuContext, weights: &GpuTensor, row_grads: &GpuT
     let k = ctx.kernel(&SHADER, "sign_sgd", &[(0, Access::ReadWrite), (1, Access::Read), (4, Access::Read)], &[]);
     ctx.dispatch(&k, &[weights, row_grads, ids], &p, groups)
 }
+
+impl From<&crate::optim::AdamAtan2Coeffs> for AdamAtan2Scalars {
+    fn from(c: &crate::optim::AdamAtan2Coeffs) -> AdamAtan2Scalars {
+        AdamAtan2Scalars {
+            step_size: c.step_size,
+            wd_alpha: c.wd_alpha,
+            bias_correction2_sqrt: c.bias_correction2_sqrt,
+            one_minus_beta1: c.one_minus_beta1,
+            one_minus_beta2: c.one_minus_beta2,
+        }
+    }
+}
+
+/// AdamATan2 over named GPU tensors, its moments kept on the GPU: the twin of `hrm::optim::Adam`
+/// (same per-tensor step counts, same scalars from `AdamAtan2Coeffs`).
+pub struct GpuAdam {
+    pub config: crate::optim::AdamConfig,
+    state: std::collections::BTreeMap<String, (u64, GpuTensor, GpuTensor)>,
+}
+
+impl GpuAdam {
+    /// Only the official rule (`AdamVariant::Atan2`) has a kernel.
+    pub fn new(config: crate::optim::AdamConfig) -> Result<GpuAdam, GpuError> {
+        if config.variant != crate::optim::AdamVariant::Atan2 {
+            return Err(GpuError::Shape(format!("GpuAdam: only AdamATan2 runs on the GPU, not {:?}", config.variant)));
+        }
+        Ok(GpuAdam { config, state: Default::default() })
+    }
+
+    /// One update of `param` from `grad` with learning rate `lr`; first sight starts from zero moments.
+    pub fn step_tensor(&mut self, ctx: &GpuContext, lr: f64, name: &str, param: &GpuTensor, grad: &GpuTensor) -> Result<(), GpuError> {
+        if !self.state.contains_key(name) {
+            let m = ctx.zeros(&[param.numel()])?;
+            let v = ctx.zeros(&[param.numel()])?;
+            self.state.insert(name.to_string(), (0, m, v));
+        }
+        let (step, m, v) = self.state.get_mut(name).expect("inserted above");
+        *step += 1;
+        let c = crate::optim::AdamAtan2Coeffs::new(*step, lr, self.config.beta1, self.config.beta2, self.config.weight_decay);
+        dispatch_adam_atan2(ctx, &(&c).into(), param, grad, m, v)
+    }
+}
