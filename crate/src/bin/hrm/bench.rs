@@ -3,6 +3,7 @@
 //! - `--puzzles`: Sudoku solver/generator per band, maze generation and 30x30 BFS (`bench_puzzles.rs`).
 //! - `--preset sudoku-small|maze-small`: ms per training step and per eval segment, and peak memory
 //!   (`bench/preset.rs`).
+//! - `--backend gpu`: matmul GFLOP/s at the sudoku-small shapes and peak pooled bytes (`bench_gpu.rs`).
 
 mod gemm;
 mod preset;
@@ -18,6 +19,9 @@ pub struct Args {
     /// Puzzle layer: Sudoku solver and generator per band, maze generation and BFS on 30x30.
     #[arg(long)]
     pub puzzles: bool,
+    /// `gpu`: GEMM GFLOP/s of the WGSL matmul at the sudoku-small shapes and the pool's peak bytes.
+    #[arg(long, value_parser = ["cpu", "gpu"], default_value = "cpu")]
+    pub backend: String,
     /// Time training steps and eval segments of a model preset: sudoku-small | maze-small
     #[arg(long)]
     pub preset: Option<preset::Preset>,
@@ -46,11 +50,15 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     if args.puzzles {
         return crate::bench_puzzles::run();
     }
+    if args.backend == "gpu" {
+        // sudoku-small: 32 examples x 82 positions, hidden 128, SwiGLU width 512, vocab 11
+        return crate::bench_gpu::run(args.reps, 32 * 82, 128, 512, 11);
+    }
     if let Some(p) = args.preset {
         set_threads(args.threads.unwrap_or(2))?;
         return preset::run(p, args.threads.unwrap_or(2), args.train_steps, args.eval_segments);
     }
-    bail!("nothing to benchmark: pass --gemm, --puzzles or --preset sudoku-small|maze-small")
+    bail!("nothing to benchmark: pass --gemm, --puzzles, --preset sudoku-small|maze-small or --backend gpu")
 }
 
 /// Sets the thread count for every pool the benchmarks can touch. Must run before the first GEMM call.

@@ -70,30 +70,3 @@ pub fn run(reps: usize, tokens: usize, hidden: usize, width: usize, vocab: usize
     Ok(())
 }
 
-/// The flags of the GPU benchmark (the lead folds these into `hrm bench`'s own Args when bench.rs lands).
-#[derive(clap::Args, Debug)]
-pub struct Args {
-    /// Which backend to benchmark (this part implements `gpu`).
-    #[arg(long, default_value = "gpu")]
-    pub backend: String,
-    /// Timed repetitions per measurement (the median is printed).
-    #[arg(long, default_value_t = 5)]
-    pub reps: usize,
-    /// GEMM rows = tokens per batch (sudoku-small: 32 examples x 82 positions).
-    #[arg(long, default_value_t = 32 * 82)]
-    pub tokens: usize,
-    #[arg(long, default_value_t = 128)]
-    pub hidden: usize,
-    /// SwiGLU width (sudoku-small: 512).
-    #[arg(long, default_value_t = 512)]
-    pub width: usize,
-    #[arg(long, default_value_t = 11)]
-    pub vocab: usize,
-}
-
-pub fn command(args: Args) -> anyhow::Result<()> {
-    if args.backend != "gpu" {
-        bail!("--backend {}: this benchmark is the GPU one (`--backend gpu`)", args.backend);
-    }
-    run(args.reps, args.tokens, args.hidden, args.width, args.vocab)
-}

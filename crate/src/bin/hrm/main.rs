@@ -35,9 +35,6 @@ enum Command {
     Train(train::Args),
     /// Evaluate a checkpoint or run directory on the synthetic task (official ACT evaluation)
     Eval(eval::Args),
-    /// GPU benchmark: matmul GFLOP/s at the model's shapes and peak buffer bytes (`--backend gpu`;
-    /// to be folded into `bench --backend gpu`)
-    BenchGpu(bench_gpu::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -50,6 +47,5 @@ fn main() -> anyhow::Result<()> {
         Command::SolveClassic(a) => solve_classic::run(a),
         Command::Train(args) => train::run(args),
         Command::Eval(args) => eval::run(args),
-        Command::BenchGpu(args) => bench_gpu::command(args),
     }
 }
