@@ -3,6 +3,7 @@
 
 use hrm::checkpoint::{self, safetensors, DType};
 use hrm::{params, Checkpoint, CheckpointError, Config, HostTensor, ParamStore};
+use hrm_tests::XorShift;
 
 fn visible() -> std::path::PathBuf {
     hrm_tests::fixtures().join("parity/visible")
@@ -267,19 +268,6 @@ fn truncated_and_foreign_files_are_refused() {
     assert!(e.to_string().contains("/nonexistent/model.safetensors"), "{e}");
 }
 
-/// A tiny deterministic generator so the fuzz cases are the same on every run.
-struct XorShift(u64);
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
 
 #[test]
 fn bounded_fuzz_never_panics() {

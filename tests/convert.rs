@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use hrm::checkpoint::{self, DType};
 use hrm::{params, Checkpoint, CheckpointError, Config};
+use hrm_tests::XorShift;
 
 fn torch_dir() -> PathBuf {
     hrm_tests::fixtures().join("torch-checkpoint")
@@ -192,18 +193,6 @@ fn bad_checkpoints_give_errors_that_name_the_problem() {
     assert!(convert(&good, "lr: 1\ndata_path: data/sudoku\n").to_string().contains("arch"));
 }
 
-struct XorShift(u64);
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
 
 #[test]
 fn bounded_fuzz_of_the_zip_and_pickle_readers_never_panics() {

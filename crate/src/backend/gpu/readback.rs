@@ -6,6 +6,29 @@ use super::context::{GpuContext, GpuError};
 use super::pool::GpuTensor;
 
 impl GpuContext {
+    /// A mappable buffer the copies of a readback land in.
+    fn staging(&self, bytes: u64) -> wgpu::Buffer {
+        self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("readback"),
+            size: bytes,
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        })
+    }
+
+    /// Submits everything recorded (the copies into `staging` last) and waits until `staging` is mapped.
+    async fn submit_and_map(&self, staging: &wgpu::Buffer) -> Result<(), GpuError> {
+        self.flush()?;
+        let (tx, rx) = futures_channel::oneshot::channel();
+        staging.slice(..).map_async(wgpu::MapMode::Read, move |r| {
+            let _ = tx.send(r);
+        });
+        self.wait_idle()?;
+        let mapped = rx.await.map_err(|_| GpuError::Readback("the map callback was dropped (device lost?)".into()))?;
+        mapped.map_err(|e| GpuError::Readback(e.to_string()))?;
+        self.check()
+    }
+
     /// The raw 4-byte words of a tensor (submits all recorded work first).
     pub async fn read_words<T: bytemuck::Pod>(&self, t: &GpuTensor) -> Result<Vec<T>, GpuError> {
         if std::mem::size_of::<T>() != 4 {
@@ -17,22 +40,9 @@ impl GpuContext {
             return Ok(Vec::new());
         }
         let bytes = t.data_bytes();
-        let staging = self.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("readback"),
-            size: bytes,
-            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
+        let staging = self.staging(bytes);
         self.with_encoder(|enc| enc.copy_buffer_to_buffer(t.buffer(), 0, &staging, 0, bytes));
-        self.flush()?;
-        let (tx, rx) = futures_channel::oneshot::channel();
-        staging.slice(..).map_async(wgpu::MapMode::Read, move |r| {
-            let _ = tx.send(r);
-        });
-        self.wait_idle()?;
-        let mapped = rx.await.map_err(|_| GpuError::Readback("the map callback was dropped (device lost?)".into()))?;
-        mapped.map_err(|e| GpuError::Readback(e.to_string()))?;
-        self.check()?;
+        self.submit_and_map(&staging).await?;
         let out = {
             let view = staging.slice(..).get_mapped_range().map_err(|e| GpuError::Readback(e.to_string()))?;
             bytemuck::cast_slice::<u8, T>(&view).to_vec()
@@ -48,12 +58,7 @@ impl GpuContext {
             self.flush()?;
             return Ok(ts.iter().map(|_| Vec::new()).collect());
         }
-        let staging = self.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("readback"),
-            size: total,
-            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
+        let staging = self.staging(total);
         let mut offset = 0;
         for t in ts {
             let bytes = t.data_bytes();
@@ -62,15 +67,7 @@ impl GpuContext {
             }
             offset += bytes;
         }
-        self.flush()?;
-        let (tx, rx) = futures_channel::oneshot::channel();
-        staging.slice(..).map_async(wgpu::MapMode::Read, move |r| {
-            let _ = tx.send(r);
-        });
-        self.wait_idle()?;
-        let mapped = rx.await.map_err(|_| GpuError::Readback("the map callback was dropped (device lost?)".into()))?;
-        mapped.map_err(|e| GpuError::Readback(e.to_string()))?;
-        self.check()?;
+        self.submit_and_map(&staging).await?;
         let out = {
             let view = staging.slice(..).get_mapped_range().map_err(|e| GpuError::Readback(e.to_string()))?;
             let all: &[f32] = bytemuck::cast_slice(&view);
