@@ -123,3 +123,74 @@ async fn evaluate_batch<B: Backend>(model: &mut Hrm<B>, batch: &Batch, kind: Puz
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::CpuBackend;
+    use crate::dataset::{ExampleStream, StreamSource};
+    use crate::puzzles::sudoku::Band;
+    use crate::{Checkpoint, Config};
+
+    #[test]
+    fn argmax_takes_the_first_maximum() {
+        assert_eq!(argmax_tokens(&[0.0, 2.0, 2.0, 1.0, -1.0, -3.0], 3), vec![1, 0]);
+    }
+
+    fn tiny_sudoku_model() -> (Hrm<CpuBackend>, Vec<Batch>) {
+        let cfg = Config::from_json_str(
+            r#"{"batch_size": 3, "seq_len": 81, "puzzle_emb_ndim": 0, "num_puzzle_identifiers": 1, "vocab_size": 11,
+                "H_cycles": 1, "L_cycles": 1, "H_layers": 1, "L_layers": 1, "hidden_size": 16, "expansion": 2, "num_heads": 2,
+                "pos_encodings": "learned", "halt_max_steps": 2, "halt_exploration_prob": 0.1}"#,
+        )
+        .unwrap();
+        let ck = Checkpoint::init(cfg.clone(), 3).unwrap();
+        let model = Hrm::new(CpuBackend, &cfg, &ck.params).unwrap();
+        let mut stream = ExampleStream::new(StreamSource::Sudoku { band: Band::Easy, augment: false }, 5);
+        let batches = (0..2).map(|_| Batch::from(stream.next_batch(3).unwrap())).collect();
+        (model, batches)
+    }
+
+    #[test]
+    fn without_act_the_answer_is_the_last_segment_and_the_model_keeps_its_limit() {
+        let (mut model, batches) = tiny_sudoku_model();
+        let r = pollster::block_on(evaluate_puzzles(&mut model, &batches, PuzzleKind::Sudoku, EvalOptions { segments: 3, act: false })).unwrap();
+        assert_eq!(r.final_score.count, 6);
+        assert_eq!(r.by_segment.len(), 3);
+        assert_eq!(r.by_segment[2], r.final_score);
+        assert_eq!(r.mean_steps(), 3.0);
+        assert_eq!(model.config().halt_max_steps, 2, "test-time scaling must not change the model");
+        // An untrained model gets some cells right by chance (the givens' digits are common), never all.
+        assert!(r.final_score.cell_accuracy() < 0.5 && r.final_score.exact == 0);
+    }
+
+    #[test]
+    fn with_act_each_row_answers_where_it_halts() {
+        let (mut model, batches) = tiny_sudoku_model();
+        let r = pollster::block_on(evaluate_puzzles(&mut model, &batches, PuzzleKind::Sudoku, EvalOptions { segments: 4, act: true })).unwrap();
+        assert_eq!(r.final_score.count, 6);
+        assert!(r.by_segment.is_empty());
+        assert!((1.0..=4.0).contains(&r.mean_steps()));
+        // The same rows without ACT, stopped where ACT stopped them, score the same: recompute by hand.
+        let mut expect = Accuracy::default();
+        let mut steps = 0.0;
+        for batch in &batches {
+            let mut carry = model.initial_carry(batch);
+            model.set_halt_max_steps(4);
+            let mut done = vec![false; batch.rows];
+            for k in 0..4 {
+                let out = pollster::block_on(model.eval_segment(&mut carry, batch, None)).unwrap();
+                let pred = argmax_tokens(&pollster::block_on(model.read_logits()), 11);
+                for r in 0..batch.rows {
+                    if !done[r] && (k == 3 || out.q_halt[r] > out.q_continue[r]) {
+                        done[r] = true;
+                        steps += (k + 1) as f64;
+                        expect.add(&score(PuzzleKind::Sudoku, batch.input_row(r), batch.label_row(r), &pred[r * 81..(r + 1) * 81]));
+                    }
+                }
+            }
+        }
+        assert_eq!(r.final_score, expect);
+        assert_eq!(r.steps_sum, steps);
+    }
+}
