@@ -53,6 +53,11 @@ fn check_resume(name: &str, data: &[&str]) {
     run(&straight, &[]);
     run(&split, &["--stop-at", "3"]);
     assert_eq!(losses(&split).len(), 3, "the interrupted run stops at step 3");
+    // A line written after the checkpoint (as by a run killed between checkpoints) is dropped on resume.
+    let log = split.join("train.jsonl");
+    let mut text = std::fs::read_to_string(&log).unwrap();
+    text.push_str("{\"kind\":\"train\",\"step\":4,\"loss\":123.0}\n");
+    std::fs::write(&log, text).unwrap();
     hrm(&["train", "--out", split.to_str().unwrap(), "--resume", "--quiet", "--threads", "1"]);
     let (a, b) = (losses(&straight), losses(&split));
     assert_eq!(a.len(), 6);

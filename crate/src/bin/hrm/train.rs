@@ -319,6 +319,18 @@ pub fn load_run(dir: &Path) -> anyhow::Result<(Config, TrainState)> {
     TrainState::from_files(&files).with_context(|| format!("reading the run in {}", dir.display()))
 }
 
+/// Drops the log lines of steps after `step` (written after the checkpoint a resumed run starts from,
+/// and about to be redone), so the log has each step once.
+fn truncate_log(path: &Path, step: u64) -> anyhow::Result<()> {
+    let Ok(text) = std::fs::read_to_string(path) else { return Ok(()) };
+    let keep: String = text
+        .lines()
+        .filter(|l| serde_json::from_str::<serde_json::Value>(l).ok().and_then(|v| v["step"].as_u64()).is_some_and(|s| s <= step))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    write_atomic(path, keep.as_bytes())
+}
+
 pub fn run(a: Args) -> anyhow::Result<()> {
     set_threads(a.threads)?;
     std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
@@ -344,6 +356,9 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     let kind = source.kind();
 
     let log_path = a.out.join("train.jsonl");
+    if a.resume {
+        truncate_log(&log_path, trainer.step())?;
+    }
     let mut log = OpenOptions::new().create(true).append(true).open(&log_path).with_context(|| format!("opening {}", log_path.display()))?;
     let bar = if a.quiet { indicatif::ProgressBar::hidden() } else { indicatif::ProgressBar::new(total) };
     bar.set_style(
