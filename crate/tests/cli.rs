@@ -98,3 +98,24 @@ fn bad_data_flags_are_named() {
     assert!(err.contains("generator"), "{err}");
     let _ = std::fs::remove_dir_all(&out);
 }
+
+#[test]
+fn init_from_fine_tunes_a_checkpoint_and_refuses_other_shapes() {
+    let (base, tuned) = (scratch("init-base"), scratch("init-tuned"));
+    let mut args = vec!["train", "--out", base.to_str().unwrap(), "--data", "sudoku", "--band", "easy"];
+    args.extend_from_slice(TINY);
+    hrm(&args);
+    let model = base.join("model.safetensors");
+    let mut args = vec!["train", "--out", tuned.to_str().unwrap(), "--data", "sudoku", "--band", "medium", "--init-from", model.to_str().unwrap()];
+    args.extend_from_slice(TINY);
+    hrm(&args);
+    // The fine-tuned run starts where the base run ended: its first loss is nearer the base run's last
+    // loss than its first (a fresh init's).
+    let (b, t) = (losses(&base), losses(&tuned));
+    let (first, last) = (b[0].1, b[b.len() - 1].1);
+    assert!((t[0].1 - last).abs() < (t[0].1 - first).abs(), "fine-tuning starts from the trained weights: {} (base run {first} -> {last})", t[0].1);
+    let err = hrm_fails(&["train", "--out", tuned.to_str().unwrap(), "--data", "maze", "--maze-size", "6", "--init-from", model.to_str().unwrap(), "--quiet"]);
+    assert!(err.contains("seq_len 81"), "{err}");
+    let _ = std::fs::remove_dir_all(&base);
+    let _ = std::fs::remove_dir_all(&tuned);
+}

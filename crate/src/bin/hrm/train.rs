@@ -197,6 +197,11 @@ pub struct Args {
     /// Continue the run in --out from its last checkpoint (model/task/recipe flags come from the run)
     #[arg(long)]
     pub resume: bool,
+    /// Start from this checkpoint's weights and architecture instead of a fresh init (fine-tuning, e.g.
+    /// on other data or a converted official checkpoint); optimizer state starts fresh. The model flags
+    /// are ignored except the ACT ones (--halt-max-steps, --exploration), which this run sets.
+    #[arg(long)]
+    pub init_from: Option<PathBuf>,
     /// CPU threads (default: all)
     #[arg(long)]
     pub threads: Option<usize>,
@@ -345,8 +350,23 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         (cfg, trainer, source, run.batch, run.eval_batches, run.seed)
     } else {
         let source = Source::open(a.data.spec()?, a.seed)?;
-        let cfg = model_config(&a, &source)?;
-        let init = Checkpoint::init(cfg.clone(), a.seed)?;
+        let (cfg, init) = match &a.init_from {
+            None => {
+                let cfg = model_config(&a, &source)?;
+                let init = Checkpoint::init(cfg.clone(), a.seed)?;
+                (cfg, init)
+            }
+            Some(path) => {
+                let ck = Checkpoint::open(path, None).with_context(|| format!("--init-from {}", path.display()))?;
+                let mut cfg = ck.config.clone();
+                if (cfg.seq_len, cfg.vocab_size) != (source.seq_len(), source.vocab_size()) {
+                    bail!("--init-from: the checkpoint has seq_len {} and vocab {}, the data {} and {}", cfg.seq_len, cfg.vocab_size, source.seq_len(), source.vocab_size());
+                }
+                (cfg.batch_size, cfg.halt_max_steps, cfg.halt_exploration_prob) = (a.batch, a.halt_max_steps, a.exploration);
+                cfg.validate()?;
+                (cfg, ck)
+            }
+        };
         let model = Hrm::new(CpuBackend, &cfg, &init.params)?;
         let trainer = pollster::block_on(Trainer::new(model, train_config(&a)?))?;
         (cfg, trainer, source, a.batch, a.eval_batches, a.seed)
