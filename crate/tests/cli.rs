@@ -1,5 +1,6 @@
 //! The `hrm` CLI end to end: training on generated puzzles and on a dataset folder resumes exactly
-//! where it stopped, and `hrm eval` reports what the shipped models' table says.
+//! where it stopped, fine-tuning starts from the given weights, the GPU backend logs the CPU's losses,
+//! and bad flags are named. (The shipped models' table rows: shipped_models.rs.)
 #![cfg(not(target_arch = "wasm32"))]
 
 use std::path::{Path, PathBuf};
@@ -118,4 +119,22 @@ fn init_from_fine_tunes_a_checkpoint_and_refuses_other_shapes() {
     assert!(err.contains("seq_len 81"), "{err}");
     let _ = std::fs::remove_dir_all(&base);
     let _ = std::fs::remove_dir_all(&tuned);
+}
+
+#[test]
+fn training_on_the_gpu_backend_logs_the_cpu_losses() {
+    // CI has lavapipe (a software Vulkan driver); a machine without any adapter fails here with the reason.
+    let (cpu, gpu) = (scratch("backend-cpu"), scratch("backend-gpu"));
+    for (out, backend) in [(&cpu, "cpu"), (&gpu, "gpu")] {
+        let mut args = vec!["train", "--out", out.to_str().unwrap(), "--data", "sudoku", "--band", "easy", "--backend", backend];
+        args.extend_from_slice(TINY);
+        hrm(&args);
+    }
+    let (a, b) = (losses(&cpu), losses(&gpu));
+    assert_eq!(a.len(), 6);
+    for ((s, x), (_, y)) in a.iter().zip(&b) {
+        assert!((x - y).abs() <= 1e-4 * x.abs(), "step {s}: cpu loss {x}, gpu loss {y}");
+    }
+    let _ = std::fs::remove_dir_all(&cpu);
+    let _ = std::fs::remove_dir_all(&gpu);
 }

@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 
 use anyhow::{bail, Context};
-use hrm::backend::CpuBackend;
+use hrm::backend::Backend;
 use hrm::model::Hrm;
 use hrm::puzzle_eval::{evaluate_puzzles, EvalOptions};
 use hrm::train::{evaluate, TrainMeta};
@@ -14,7 +14,7 @@ use hrm::Checkpoint;
 use serde_json::json;
 
 use crate::source::{Source, SourceSpec};
-use crate::train::{set_threads, DataArgs, RunData};
+use crate::train::{set_threads, with_backend, DataArgs, RunData};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -46,6 +46,9 @@ pub struct Args {
     pub act: bool,
     #[arg(long)]
     pub threads: Option<usize>,
+    /// cpu | gpu
+    #[arg(long, default_value = "cpu")]
+    pub backend: String,
 }
 
 fn run_data(path: &std::path::Path) -> anyhow::Result<Option<RunData>> {
@@ -60,6 +63,10 @@ fn run_data(path: &std::path::Path) -> anyhow::Result<Option<RunData>> {
 
 pub fn run(a: Args) -> anyhow::Result<()> {
     set_threads(a.threads)?;
+    with_backend(&a.backend, |be| run_on(&a, be), |be| run_on(&a, be))?
+}
+
+fn run_on<B: Backend>(a: &Args, be: B) -> anyhow::Result<()> {
     if a.batch == 0 {
         bail!("--batch must be at least 1");
     }
@@ -75,7 +82,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     if segments == 0 {
         bail!("--segments must be at least 1");
     }
-    let mut model = Hrm::new(CpuBackend, &cfg, &ck.params)?;
+    let mut model = Hrm::new(be, &cfg, &ck.params)?;
 
     // One set per requested band for Sudoku, else the one set.
     let specs: Vec<SourceSpec> = match (&spec, a.bands.is_empty()) {

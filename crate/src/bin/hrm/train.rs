@@ -14,7 +14,8 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{bail, Context};
-use hrm::backend::CpuBackend;
+use hrm::backend::gpu::GpuBackend;
+use hrm::backend::{Backend, CpuBackend};
 use hrm::checkpoint;
 use hrm::model::{Batch, Hrm};
 use hrm::optim::AdamVariant;
@@ -205,6 +206,9 @@ pub struct Args {
     /// CPU threads (default: all)
     #[arg(long)]
     pub threads: Option<usize>,
+    /// cpu (the reference) | gpu (WGSL through wgpu: Vulkan/Metal/DX12; same numbers within tolerance)
+    #[arg(long, default_value = "cpu")]
+    pub backend: String,
     /// Stop (after checkpointing) once this step is reached, as if interrupted; --resume continues
     #[arg(long)]
     pub stop_at: Option<u64>,
@@ -336,13 +340,30 @@ fn truncate_log(path: &Path, step: u64) -> anyhow::Result<()> {
     write_atomic(path, keep.as_bytes())
 }
 
+/// The backend named by `--backend` (no GPU adapter is an error that says so; the CPU always works).
+pub fn with_backend<R>(name: &str, cpu: impl FnOnce(CpuBackend) -> R, gpu: impl FnOnce(GpuBackend) -> R) -> anyhow::Result<R> {
+    match name {
+        "cpu" => Ok(cpu(CpuBackend)),
+        "gpu" => {
+            let be = GpuBackend::new_blocking().context("--backend gpu: no usable GPU adapter (use --backend cpu)")?;
+            eprintln!("GPU: {}", be.context().info());
+            Ok(gpu(be))
+        }
+        other => bail!("--backend: `{other}` is neither cpu nor gpu"),
+    }
+}
+
 pub fn run(a: Args) -> anyhow::Result<()> {
     set_threads(a.threads)?;
+    with_backend(&a.backend, |be| run_on(&a, be), |be| run_on(&a, be))?
+}
+
+fn run_on<B: Backend + Clone>(a: &Args, be: B) -> anyhow::Result<()> {
     std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
     let (cfg, mut trainer, mut source, batch, eval_batches, seed) = if a.resume {
         let (cfg, state) = load_run(&a.out)?;
         let run = RunData::of(&state.meta)?;
-        let model = Hrm::new(CpuBackend, &cfg, &state.model)?;
+        let model = Hrm::new(be.clone(), &cfg, &state.model)?;
         let (trainer, _) = pollster::block_on(Trainer::resume(model, &state))?;
         let mut source = Source::open(run.source.clone(), run.seed)?;
         source.restore(run.position, run.seed, run.batch)?;
@@ -367,7 +388,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
                 (cfg, ck)
             }
         };
-        let model = Hrm::new(CpuBackend, &cfg, &init.params)?;
+        let model = Hrm::new(be.clone(), &cfg, &init.params)?;
         let trainer = pollster::block_on(Trainer::new(model, train_config(&a)?))?;
         (cfg, trainer, source, a.batch, a.eval_batches, a.seed)
     };
@@ -390,7 +411,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         eprintln!("continuing to step {total} (the run's own schedule; --steps is not used on resume)");
     }
 
-    let save = |trainer: &Trainer<CpuBackend>, source: &Source| -> anyhow::Result<()> {
+    let save = |trainer: &Trainer<B>, source: &Source| -> anyhow::Result<()> {
         let data = RunData { source: source.spec.clone(), batch, eval_batches, seed, position: source.position() };
         let state = pollster::block_on(trainer.save_state(serde_json::to_value(data)?));
         save_run(&a.out, &cfg, &state)
