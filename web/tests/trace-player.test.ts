@@ -55,7 +55,7 @@ describe('TracePlayer (synthetic test data)', () => {
     const p = new TracePlayer(new FakeClock());
     p.load(syntheticTrace());
     const bad = syntheticTrace();
-    bad.steps[0]!.confidence = [];
+    bad.steps[0]!.confidence = new Float32Array(0);
     expect(p.load(bad)).toMatch(/confidences/);
     expect(p.current!.steps[0]!.confidence).toHaveLength(81);
   });
@@ -115,6 +115,10 @@ describe('PlayerControls and TraceView (synthetic test data)', () => {
     expect(cells[1]!.style.getPropertyValue('--conf')).toBe('0.600');
     expect(cells.some((c) => c.classList.contains('changed'))).toBe(true);
     cells[4]!.dispatchEvent(new Event('click'));
-    expect(view.element.querySelector('.cell-detail')!.textContent).toMatch(/^cell 5: token \d+ with p = 0\.600/);
+    // synthetic confidences are 0.6 at L step 2; the distribution names the tokens as digits
+    expect(view.element.querySelector('.cell-detail')!.textContent).toMatch(/^row 1, column 5: \d with p = 0\.600/);
+    expect(view.element.querySelector('.trace-caption')!.textContent).toMatch(/planner preview lm_head\(f_H\(z_H, z_L\)\)/);
+    p.step('H', 1);
+    expect(view.element.querySelector('.trace-caption')!.textContent).toMatch(/H update: lm_head\(z_H\)/);
   });
 });
