@@ -83,6 +83,8 @@ export class HrmPanel {
     this.pca = new PcaPlot($('pca'));
     this.player.onChange(() => this.onStep());
     d.worker.onEvent((e) => this.onEvent(e));
+    // Read-only view of the last run for the e2e tests (they compare backends step by step).
+    (window as unknown as { hrmTrace: () => Trace | null }).hrmTrace = () => this.run?.trace ?? null;
 
     const segments = $<HTMLInputElement>('hrm-segments');
     const act = $<HTMLInputElement>('hrm-act');
@@ -278,6 +280,7 @@ export class HrmPanel {
       this.status.textContent = `Segment ${e.segment.segment + 1} done (${run.trace.steps.length} steps recorded)…`;
     } else if (e.type === 'trace.end') {
       if (e.pca) run.trace.pca = e.pca;
+      run.trace.msPerSegment = e.msPerSegment;
       this.pca.set(e.pca);
       this.onStep();
       const ms = e.msPerSegment;

@@ -278,7 +278,7 @@ export function pcaGeometry(xy: ArrayLike<number>, box: Box): PcaGeometry {
  *  point of the step being shown is ringed. */
 export class PcaPlot {
   readonly element: HTMLElement;
-  private readonly box: Box = { width: 240, height: 200, pad: 18 };
+  private readonly box: Box = { width: 260, height: 220, pad: 30 };
   private readonly svgs: { L: SVGSVGElement; H: SVGSVGElement };
   private pca: { l: ArrayLike<number>; h: ArrayLike<number>; explainedL: [number, number]; explainedH: [number, number]; truncated: boolean } | null = null;
 
@@ -321,7 +321,8 @@ export class PcaPlot {
       });
       const at = module === m ? g.points[k] : undefined;
       if (at) svg.append(el('circle', { cx: at[0], cy: at[1], r: 6, fill: 'none', stroke: 'currentColor', 'stroke-width': 2, class: 'cursor' }));
-      svg.append(text(4, 12, `${name}: PC1 ${(100 * ex[0]).toFixed(0)}%, PC2 ${(100 * ex[1]).toFixed(0)}% of variance${this.pca.truncated ? ' (first steps only)' : ''}`));
+      svg.append(text(4, 12, name));
+      svg.append(text(4, 25, `PC1 ${(100 * ex[0]).toFixed(0)}% · PC2 ${(100 * ex[1]).toFixed(0)}% of variance${this.pca.truncated ? ' (first steps only)' : ''}`));
       svg.setAttribute('aria-label', `PCA of ${name} over ${g.points.length} states`);
     }
   }

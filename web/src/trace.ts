@@ -50,6 +50,8 @@ export interface Trace {
   segments: SegmentEnd[];
   /** The 2-D PCA of the run's z_L and z_H states (one point per L step / H update), once done. */
   pca?: TracePca;
+  /** Worker-side wall time of each segment (ms), once the run is done. */
+  msPerSegment?: number[];
   /** How the per-cell probabilities were computed: the model's own output function. */
   distribution?: 'stablemax' | 'softmax';
 }
