@@ -158,6 +158,7 @@ export class HrmPanel {
     this.setError('');
     $('ckpt-status').textContent = `Loading ${m.title}…`;
     try {
+      $('ckpt-details').hidden = true;
       const got = await fetchModel(m, MANIFEST_URL, (f) => { bar.value = f; });
       await this.loadBytes(got.bytes, null, m.title, got.fromCache ? 'from the browser cache' : `downloaded (${(m.bytes / 1e6).toFixed(1)} MB, sha256 checked, cached)`);
       this.d.settings.model = m.id;
@@ -177,23 +178,31 @@ export class HrmPanel {
       $('ckpt-error').textContent = `Not loaded: ${picked}`;
       return;
     }
+    let weights: Uint8Array;
+    let config: string | null;
     try {
       $('ckpt-status').textContent = `Reading ${picked.weights.name}…`;
-      const weights = new Uint8Array(await picked.weights.arrayBuffer());
-      const config = picked.config ? await picked.config.text() : null;
-      await this.loadBytes(weights, config, picked.weights.name, 'from your file');
+      weights = new Uint8Array(await picked.weights.arrayBuffer());
+      config = picked.config ? await picked.config.text() : null;
+      // check it and show the reader's report first: any checkpoint, whatever its task
       const info = await this.d.worker.call('checkpoint.inspect', { weights, config });
+      $('ckpt-status').textContent = `Read ${picked.weights.name}: ${info.parameters.toLocaleString('en')} trainable parameters in ${info.tensors} tensors, checked against its config.`;
       $('ckpt-summary').textContent = info.summary;
       $('ckpt-details').hidden = false;
     } catch (e) {
       $('ckpt-status').textContent = '';
       $('ckpt-error').textContent = `Not loaded: ${errorText(e)}`;
+      return;
+    }
+    try {
+      await this.loadBytes(weights, config, picked.weights.name, 'from your file');
+    } catch (e) {
+      $('ckpt-error').textContent = `Checked, but this page cannot run it: ${errorText(e)}`;
     }
   }
 
   private async loadBytes(weights: Uint8Array, config: string | null, name: string, how: string): Promise<void> {
     $('ckpt-error').textContent = '';
-    $('ckpt-details').hidden = true;
     const r = await this.d.worker.call('hrm.load', { weights, config, name, backend: this.d.settings.backend });
     this.models.set(r.model.task as Task, r.model);
     const m = r.model;
