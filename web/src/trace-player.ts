@@ -231,6 +231,10 @@ export class TraceView {
     this.modules = { H: box('H · planner (slow)', 'module-h'), L: box('L · worker (fast)', 'module-l') };
     this.grid = document.createElement('div');
     this.grid.className = 'trace-grid';
+    // keyboard: focus the grid, arrows move between cells, the detail line reads the distribution
+    this.grid.tabIndex = 0;
+    this.grid.setAttribute('aria-label', 'the model\'s prediction; arrow keys read one cell\'s distribution');
+    this.grid.addEventListener('keydown', (e) => this.onGridKey(e));
     this.detail = document.createElement('div');
     this.detail.className = 'cell-detail';
     this.detail.setAttribute('aria-live', 'polite');
@@ -255,7 +259,11 @@ export class TraceView {
       const c = document.createElement('div');
       c.className = 'tcell';
       c.tabIndex = -1;
-      const show = (): void => { this.focusCell = i; this.renderDetail(); };
+      const show = (): void => {
+        this.focusCell = i;
+        this.cellEls.forEach((el, k) => el.classList.toggle('cursor', k === i));
+        this.renderDetail();
+      };
       c.addEventListener('pointerenter', show);
       c.addEventListener('click', show);
       c.addEventListener('focus', show);
@@ -288,6 +296,7 @@ export class TraceView {
       const tok = s.prediction[i]!;
       const given = t.task === 'sudoku' ? t.input[i]! >= 2 : t.input[i] !== 2;
       el.className = 'tcell';
+      el.classList.toggle('cursor', i === this.focusCell);
       el.classList.toggle('given', given);
       el.classList.toggle('changed', changed[i] === true && this.player.index > 0);
       el.classList.toggle('violation', bad.has(i));
@@ -295,11 +304,27 @@ export class TraceView {
       if (t.task === 'sudoku') {
         el.textContent = digits[i] ? String(digits[i]) : '';
       } else {
-        el.textContent = '';
+        el.textContent = t.input[i] === 3 ? 'S' : t.input[i] === 4 ? 'G' : '';
         el.classList.add(['pad', 'wall', 'open', 'start', 'goal', 'path'][t.input[i]!] ?? 'open');
         if (tok === 5) el.classList.add('predicted');
       }
     }
+    this.renderDetail();
+  }
+
+  private onGridKey(e: KeyboardEvent): void {
+    const t = this.player.current;
+    if (!t) return;
+    const side = Math.round(Math.sqrt(t.seqLen));
+    const at = this.focusCell < 0 ? 0 : this.focusCell;
+    const r = Math.floor(at / side);
+    const c = at % side;
+    const to = { ArrowLeft: c > 0 ? at - 1 : at, ArrowRight: c < side - 1 ? at + 1 : at, ArrowUp: r > 0 ? at - side : at, ArrowDown: r < side - 1 ? at + side : at }[e.key];
+    if (to === undefined) return;
+    e.preventDefault();
+    e.stopPropagation(); // the player's own arrow keys step through the run
+    this.focusCell = to;
+    this.cellEls.forEach((el, i) => el.classList.toggle('cursor', i === to));
     this.renderDetail();
   }
 

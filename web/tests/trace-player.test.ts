@@ -122,3 +122,19 @@ describe('PlayerControls and TraceView (synthetic test data)', () => {
     expect(view.element.querySelector('.trace-caption')!.textContent).toMatch(/H update: lm_head\(z_H\)/);
   });
 });
+
+describe('TraceView keyboard', () => {
+  it('reads a cell\'s distribution with the arrow keys', () => {
+    document.body.replaceChildren();
+    const p = new TracePlayer(new FakeClock());
+    const view = new TraceView(document.body, p);
+    const t = syntheticTrace();
+    t.steps[0]!.probs = Float32Array.from({ length: 81 * 11 }, (_, i) => (i % 11 === 3 ? 0.5 : 0.05));
+    p.load(t);
+    const grid = view.element.querySelector<HTMLElement>('.trace-grid')!;
+    grid.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowRight', bubbles: true }));
+    grid.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowDown', bubbles: true }));
+    expect(view.element.querySelector('.cell-detail')!.textContent).toMatch(/^row 2, column 2: .* · 2 0\.50 ·/);
+    expect(view.element.querySelectorAll('.tcell.cursor')).toHaveLength(1);
+  });
+});
