@@ -11,6 +11,7 @@ pub mod params;
 pub mod synthetic;
 pub mod dataset;
 pub mod puzzles;
+pub mod puzzle_eval;
 pub mod tensor;
 pub mod train;
 

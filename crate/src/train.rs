@@ -348,6 +348,12 @@ impl<B: Backend + Clone> Trainer<B> {
     pub fn step(&self) -> u64 {
         self.step
     }
+    /// Which rows the next step gives a new example (the halted ones; None before the first step:
+    /// all). A data source may fill only these rows; the others keep the example in their carry.
+    pub fn rows_taking_new_data(&self) -> Option<&[bool]> {
+        self.carry.as_ref().map(|c| c.halted.as_slice())
+    }
+
     /// The learning rate the next step will use.
     pub fn next_lr(&self) -> f64 {
         self.config.schedule(self.config.lr).lr(self.step + 1)

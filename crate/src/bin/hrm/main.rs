@@ -7,6 +7,7 @@ mod info;
 mod bench_puzzles;
 mod data;
 mod solve_classic;
+mod source;
 mod train;
 mod bench_gpu;
 
