@@ -225,3 +225,36 @@ test('dropped checkpoint files: wrong ones get clear errors, a good one loads', 
   await page.waitForFunction(() => /^Loaded model\.safetensors from your file: a Sudoku model/.test(document.querySelector('#ckpt-status').textContent));
   await shot(page, 'solve-07-dropped-checkpoint');
 });
+
+test('the shipped models (models/manifest.json as built) each load and solve', async () => {
+  const { readFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { createHash } = await import('node:crypto');
+  const { web } = await import('./harness.mjs');
+  const dir = join(web, 'public', 'models');
+  const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
+  open = await openPage(browser, `${server.url}?backend=cpu&segments=1&act=0&sudoku=${PUZZLE}&size=${manifest.models.find((m) => m.task === 'maze')?.size ?? 12}`);
+  const page = open.page;
+  if (manifest.models.length === 0) {
+    await page.waitForFunction(() => /No shipped models in this build yet/.test(document.querySelector('#model-accuracy').textContent));
+    return;
+  }
+  let solved = 0;
+  for (const m of manifest.models) {
+    const bytes = readFileSync(join(dir, m.file));
+    assert.equal(bytes.length, m.bytes, `${m.file}: size in the manifest`);
+    assert.equal(createHash('sha256').update(bytes).digest('hex'), m.sha256, `${m.file}: sha256 in the manifest`);
+    await page.selectOption('#model-select', m.id);
+    assert.ok((await text(page, '#model-accuracy')).includes(m.accuracy), 'the accuracy label is shown');
+    await page.click('#model-load');
+    await page.waitForFunction((t) => document.querySelector('#ckpt-status').textContent.startsWith(`Loaded ${t}`), m.title, { timeout: 120_000 });
+    if (m.task === 'maze') {
+      await page.click('#maze-generate');
+      await page.waitForFunction(() => /Shortest path/.test(document.querySelector('#maze-status').textContent));
+    }
+    await page.click(m.task === 'maze' ? '#hrm-solve-maze' : '#hrm-solve-sudoku');
+    await waitRuns(page, ++solved);
+    assert.match(await text(page, '#hrm-status'), /After 1 segment/);
+    await shot(page, `solve-08-shipped-${m.id}`);
+  }
+});

@@ -141,6 +141,7 @@ export class HrmPanel {
     if (want) sel.value = want.id;
     sel.disabled = $<HTMLButtonElement>('model-load').disabled = this.manifest.length === 0;
     if (this.manifest.length) this.showAccuracy();
+    else if (!$('model-accuracy').textContent) $('model-accuracy').textContent = 'No shipped models in this build yet: drop a checkpoint file below.';
   }
 
   private showAccuracy(): void {
