@@ -212,7 +212,8 @@ test('load a checkpoint: the parity weights are read and checked; wrong files ge
     { name: 'weights.safetensors', mimeType: 'application/octet-stream', buffer: weights },
     { name: 'config.json', mimeType: 'application/json', buffer: config },
   ]);
-  await page.waitForFunction(() => /^Read weights\.safetensors: /.test(document.querySelector('#ckpt-status').textContent));
+  // the parity weights are Sudoku-shaped, so the page also loads them to run
+  await page.waitForFunction(() => /^Read weights\.safetensors: .* Loaded it to run: a Sudoku model/.test(document.querySelector('#ckpt-status').textContent));
   assert.match(await page.textContent('#ckpt-status'), /trainable parameters in 23 tensors/);
   assert.match(await page.textContent('#ckpt-summary'), /tensors \(23\)/);
   await shot(page, '08-checkpoint-read');

@@ -222,7 +222,7 @@ test('dropped checkpoint files: wrong ones get clear errors, a good one loads', 
   await choose([['odd.safetensors', await checkpoint(tinyConfig(50, 7), 3)]]);
   assert.match(await error(), /^Checked, but this page cannot run it: .*neither a Sudoku model .* nor a maze model/);
   await choose([['model.safetensors', good]]);
-  await page.waitForFunction(() => /^Loaded model\.safetensors from your file: a Sudoku model/.test(document.querySelector('#ckpt-status').textContent));
+  await page.waitForFunction(() => /^Read model\.safetensors: 60,706 trainable parameters .* Loaded it to run: a Sudoku model/.test(document.querySelector('#ckpt-status').textContent));
   await shot(page, 'solve-07-dropped-checkpoint');
 });
 

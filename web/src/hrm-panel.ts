@@ -208,8 +208,10 @@ export class HrmPanel {
     this.models.set(r.model.task as Task, r.model);
     const m = r.model;
     const shape = m.task === 'maze' ? `${m.size}×${m.size} mazes` : 'Sudoku';
-    $('ckpt-status').textContent = `Loaded ${name} ${how}: a ${shape} model, ${m.parameters.toLocaleString('en')} parameters, ` +
+    const what = `a ${shape} model, ${m.parameters.toLocaleString('en')} parameters, ` +
       `hidden ${m.hidden}, ${m.hCycles} H cycles × ${m.lCycles} L steps per segment, trained with up to ${m.haltMaxSteps} segments.`;
+    // a dropped file keeps the reader's line in front
+    $('ckpt-status').textContent = how === 'from your file' ? `${$('ckpt-status').textContent} Loaded it to run: ${what}` : `Loaded ${name} ${how}: ${what}`;
     $('hrm-backend').textContent = describeRunning(r.backend, m);
     document.body.dataset[`model${m.task === 'maze' ? 'Maze' : 'Sudoku'}`] = 'loaded';
   }
