@@ -323,57 +323,45 @@ impl<B: Backend> Loaded<B> {
         carry.halted = vec![false];
 
         // Decode: lm_head of z_H after an H update; of the planner preview after an L step.
+        // `which[k]` is the index in `heads` of call k's logits; the last L step of a cycle shares
+        // the logits of the H update right after it (its preview IS that update).
         let lc = cfg.l_cycles;
-        let mut logits: Vec<Option<B::Buf>> = Vec::with_capacity(rec.calls.len());
+        let mut heads: Vec<B::Buf> = Vec::new();
+        let mut which: Vec<usize> = Vec::with_capacity(rec.calls.len());
         let mut z_h_now = start_h;
+        let head_of = |m: &Hrm<B>, z: &B::Buf| {
+            let mut out = m.backend().alloc(t * v);
+            m.lm_head(z, 1, &mut out);
+            out
+        };
         for (k, call) in rec.calls.iter().enumerate() {
-            let head_of = |m: &Hrm<B>, z: &B::Buf| {
-                let mut out = m.backend().alloc(t * v);
-                m.lm_head(z, 1, &mut out);
-                out
-            };
             match call.module {
                 Module::H => {
-                    z_h_now = {
-                        let mut c = m.backend().alloc(n);
-                        m.backend().copy(&rec.states[k], &mut c);
-                        c
-                    };
-                    logits.push(Some(head_of(m, &rec.states[k])));
+                    m.backend().copy(&rec.states[k], &mut z_h_now);
+                    heads.push(head_of(m, &rec.states[k]));
+                    if k > 0 && rec.calls[k - 1].module == Module::L && which[k - 1] == usize::MAX {
+                        which[k - 1] = heads.len() - 1;
+                    }
+                    which.push(heads.len() - 1);
                 }
-                // the last L step of a cycle: its preview is the H update right after it
-                Module::L if call.l_step == Some(lc - 1) => logits.push(None),
+                Module::L if call.l_step == Some(lc - 1) => which.push(usize::MAX), // set by the H call
                 Module::L => {
                     let mut preview = m.backend().alloc(n);
                     m.backend().copy(&z_h_now, &mut preview);
                     m.h_update(&mut preview, &rec.states[k]).map_err(err)?;
-                    logits.push(Some(head_of(m, &preview)));
+                    heads.push(head_of(m, &preview));
+                    which.push(heads.len() - 1);
                 }
             }
         }
-        let mut refs: Vec<&B::Buf> = logits.iter().flatten().collect();
-        let n_logits = refs.len();
+        let mut refs: Vec<&B::Buf> = heads.iter().collect();
         refs.extend(rec.norms.iter());
         refs.extend(rec.states.iter());
         let mut read = m.backend().read(&refs).await.into_iter();
-        let decoded: Vec<Vec<f32>> = (0..n_logits).map(|_| read.next().unwrap_or_default()).collect();
+        let decoded: Vec<Vec<f32>> = (0..heads.len()).map(|_| read.next().unwrap_or_default()).collect();
         let norms: Vec<f32> = (0..rec.calls.len()).map(|_| read.next().and_then(|x| x.first().copied()).unwrap_or(f32::NAN)).collect();
         let states: Vec<Vec<f32>> = read.collect();
 
-        // Match each call to its logits (an L preview at the end of a cycle borrows the next H's).
-        let mut which = Vec::with_capacity(rec.calls.len());
-        let mut next = 0;
-        for l in &logits {
-            which.push(l.as_ref().map(|_| {
-                next += 1;
-                next - 1
-            }));
-        }
-        for k in (0..which.len()).rev() {
-            if which[k].is_none() {
-                which[k] = which.get(k + 1).copied().flatten();
-            }
-        }
         let steps = Array::new();
         for (k, call) in rec.calls.iter().enumerate() {
             let o = Object::new();
@@ -381,7 +369,7 @@ impl<B: Backend> Loaded<B> {
             set(&o, "h_cycle", call.h_cycle as u32);
             set(&o, "l_step", call.l_step.map(|j| j as u32).unwrap_or(lc as u32));
             set(&o, "residual", norms[k]);
-            let lg: &[f32] = which[k].map(|i| decoded[i].as_slice()).unwrap_or(&[]);
+            let lg: &[f32] = decoded.get(which[k]).map(Vec::as_slice).unwrap_or(&[]);
             let (pred, conf, probs) = decode(lg, p, t, v, loss);
             set(&o, "prediction", Uint8Array::from(pred.as_slice()));
             set(&o, "confidence", Float32Array::from(conf.as_slice()));
