@@ -212,7 +212,7 @@ player.onChange(() => {
 // Runs stream in as events; the player gets the whole run when it is done.
 const runs = new Map<number, Trace>();
 worker.onEvent((ev: WorkerEvent) => {
-  if (ev.type === 'train.progress') return training.update(ev.progress);
+  if (ev.type.startsWith('train.')) return training.onEvent(ev);
   const run = runs.get(ev.runId);
   if (!run) return;
   if (ev.type === 'trace.step') run.steps.push(ev.step);
@@ -278,13 +278,28 @@ hrmSection.addEventListener('drop', (e) => {
   void loadCheckpoint([...(e.dataTransfer?.files ?? [])]);
 });
 
-// ---------- training ----------
+// ---------- training in the tab (training-panel.ts; the loop runs in the worker) ----------
 const training = new TrainingPanel($('training'), {
-  async start(task, preset) {
-    training.reset();
-    await worker.call('train.start', { task: task.startsWith('maze') ? 'maze' : 'sudoku', preset });
+  catalog: () => worker.call('train.catalog', {}),
+  start: (choice) => worker.call('train.start', { ...choice, backend: settings.backend as BackendChoice }),
+  pause: (reason) => worker.call('train.pause', { reason }),
+  resume: () => worker.call('train.resume', {}),
+  reset: () => worker.call('train.reset', {}),
+  restore: () => worker.call('train.restore', {}),
+  weights: () => worker.call('train.weights', {}),
+}, {
+  // The trained weights take the same path as a checkpoint the user drops in.
+  useModel: (w) => loadCheckpoint([new File([w.weights as BlobPart], w.fileName)]),
+  download: (w) => {
+    const url = URL.createObjectURL(new Blob([w.weights as BlobPart], { type: 'application/octet-stream' }));
+    const a = document.createElement('a');
+    a.href = url;
+    a.download = w.fileName;
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
   },
 });
+document.addEventListener('visibilitychange', () => void training.visibilityChanged(document.visibilityState === 'hidden'));
 
 // ---------- start ----------
 async function startUp(): Promise<void> {
@@ -293,7 +308,8 @@ async function startUp(): Promise<void> {
     $('version').textContent = `hrm ${hello.version} · wasm`;
     showBackend();
     if (!hello.hrmAvailable) hrmStatus.textContent = hello.hrmUnavailableReason;
-    if (!hello.trainingAvailable) training.setStatus('Training in the tab is not available in this build yet.');
+    if (hello.trainingAvailable) await training.init();
+    else training.setUnavailable('Training in the tab is not available in this build.');
   } catch (e) {
     $('backend-status').textContent = `The worker did not start: ${errorText(e)}`;
     return;

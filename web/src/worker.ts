@@ -5,6 +5,8 @@
 import init, * as wasm from '../pkg/hrm.js';
 import { detectBackend } from './backend';
 import type { Api, Hello, Kind, ReplyMsg, RequestMsg } from './protocol';
+import { TrainLoop, type SessionFactory } from './train-worker';
+import { defaultStore } from './train-store';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -21,10 +23,22 @@ declare const self: DedicatedWorkerGlobalScope;
 const HRM_UNAVAILABLE =
   'The HRM model is not available in this build yet: the model and its trace recorder have not been wired into the wasm module. ' +
   'The exact solvers above work; Solve with HRM will replay the real model\'s steps once it lands.';
-const TRAINING_UNAVAILABLE =
-  'Training in the tab is not available in this build yet: the trainer has not been wired into the wasm module.';
 
 const ready = init();
+
+// ---- training in the tab: the loop (train-worker.ts) over the wasm TrainSession ----
+const trainFactory: SessionFactory = {
+  catalog: () => {
+    const c = wasm.train_catalog();
+    return {
+      tasks: c.tasks.map((t) => ({ id: t.id, label: t.label, family: t.family, seqLen: t.seq_len, vocabSize: t.vocab_size, totalSteps: t.total_steps })),
+      presets: c.presets.map((p) => ({ id: p.id, label: p.label, batchSize: p.batch_size, hiddenSize: p.hidden_size })),
+    };
+  },
+  start: (spec, backend) => wasm.train_start(spec, backend),
+  resume: (model, state, meta, backend) => wasm.train_resume(model, state, meta, backend),
+};
+const training = new TrainLoop(trainFactory, defaultStore(self), (event) => self.postMessage({ event }));
 
 type Handler<K extends Kind> = (body: Api[K][0]) => Api[K][1] | Promise<Api[K][1]>;
 type Handlers = { [K in Kind]: Handler<K> };
@@ -41,7 +55,7 @@ const handlers: Handlers = {
       version: wasm.version(),
       backend: await detectBackend(self.navigator.gpu),
       hrmAvailable: false,
-      trainingAvailable: false,
+      trainingAvailable: true,
       hrmUnavailableReason: HRM_UNAVAILABLE,
     };
   },
@@ -70,9 +84,13 @@ const handlers: Handlers = {
   'hrm.solve': () => {
     throw new Error(HRM_UNAVAILABLE);
   },
-  'train.start': () => {
-    throw new Error(TRAINING_UNAVAILABLE);
-  },
+  'train.catalog': () => training.catalog(),
+  'train.start': (choice) => training.start(choice),
+  'train.pause': ({ reason }) => training.pause(reason),
+  'train.resume': () => training.resume(),
+  'train.reset': () => training.reset(),
+  'train.restore': () => training.restore(),
+  'train.weights': () => training.weights(),
 };
 
 const message = (e: unknown): string => (e instanceof Error ? e.message : typeof e === 'string' ? e : String(e));
