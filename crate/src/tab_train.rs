@@ -9,6 +9,9 @@
 //! state stored in a checkpoint is just the number of batches drawn ([`SessionData::batches`]), and a
 //! resumed run sees exactly the batches an uninterrupted one would have seen.
 
+mod shared_gpu;
+pub use shared_gpu::SharedGpu;
+
 use serde::{Deserialize, Serialize};
 
 use crate::backend::Backend;
@@ -337,6 +340,9 @@ impl<B: Backend + Clone> TabSession<B> {
 
     pub fn spec(&self) -> &RunSpec {
         &self.spec
+    }
+    pub fn backend(&self) -> &B {
+        self.trainer.model().backend()
     }
     pub fn config(&self) -> &Config {
         &self.config

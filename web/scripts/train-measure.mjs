@@ -19,7 +19,7 @@ const browser = await startBrowser();
 let summary;
 try {
   const { page, problems, close } = await openPage(browser, `${server.url}?backend=${backend}`);
-  await page.waitForSelector(`.train-task option[value="${task}"]`);
+  await page.waitForSelector(`.train-task option[value="${task}"]`, { state: 'attached' });
   await page.selectOption('.train-task', task);
   await page.selectOption('.train-preset', preset);
   const t0 = Date.now();

@@ -128,8 +128,9 @@ export interface TrainRun {
   task: TrainTaskInfo;
   preset: string;
   parameters: number;
-  /** What trains (always 'cpu' in this build) and, when the choice was not honoured, why. */
+  /** What trains, the GPU adapter (empty on the CPU), and anything to know about that choice. */
   backend: 'cpu' | 'webgpu';
+  adapter: string;
   backendNote: string;
   step: number;
   totalSteps: number;

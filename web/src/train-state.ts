@@ -48,6 +48,12 @@ export function formatEta(s: number | null): string {
   return `ETA ${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`;
 }
 
+/** Steps per second, or seconds per step when slower than one a second (a software GPU). */
+export function formatRate(sps: number): string {
+  if (!(sps > 0)) return '… steps/s';
+  return sps >= 1 ? `${sps.toFixed(1)} steps/s` : `${(1 / sps).toFixed(1)} s/step`;
+}
+
 const pct = (x: number): string => `${(100 * x).toFixed(1)} %`;
 
 const PAUSED_BY: Record<TrainPauseReason | 'reload', string> = {
@@ -67,7 +73,7 @@ export function statusLine(snap: TrainSnapshot, last: TrainProgress | undefined)
   const note = snap.message ? ` ${snap.message}` : '';
   switch (snap.state) {
     case 'running': {
-      const rate = last ? ` · ${last.stepsPerSecond.toFixed(1)} steps/s · ${formatEta(etaSeconds(last))}` : '';
+      const rate = last ? ` · ${formatRate(last.stepsPerSecond)} · ${formatEta(etaSeconds(last))}` : '';
       return `Training: step ${step}/${run.totalSteps}${rate}${held} · ${saved}.${note}`;
     }
     case 'paused': {

@@ -10,6 +10,8 @@ export interface SavedRun {
   model: Uint8Array;
   state: Uint8Array;
   meta: string;
+  /** The backend it trained on (a reload resumes there; the tensors are the same f32 on both). */
+  backend?: 'cpu' | 'webgpu';
   step: number;
   history: TrainProgress[];
   evals: TrainEvalPoint[];

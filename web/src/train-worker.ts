@@ -6,14 +6,14 @@
 // The wasm side is behind small interfaces, so vitest drives this loop with a fake session.
 
 import type {
-  BackendChoice, TrainCatalog, TrainChoice, TrainEvalPoint, TrainPauseReason, TrainProgress,
+  BackendChoice, BackendReport, TrainCatalog, TrainChoice, TrainEvalPoint, TrainPauseReason, TrainProgress,
   TrainRun, TrainRunState, TrainSnapshot, TrainTaskInfo, TrainWeights, WorkerEvent,
 } from './protocol';
 import type { RunStore, SavedRun } from './train-store';
 
 /** The wasm TrainSession (crate/src/wasm/train.rs), as this loop uses it. */
 export interface SessionLike {
-  info(): { task: { id: string; label: string; family: TrainTaskInfo['family']; seq_len: number; vocab_size: number; total_steps: number }; preset: string; total_steps: number; parameters: number };
+  info(): { task: { id: string; label: string; family: TrainTaskInfo['family']; seq_len: number; vocab_size: number; total_steps: number }; preset: string; total_steps: number; parameters: number; backend: 'cpu' | 'webgpu'; adapter: string };
   readonly step_count: number;
   step(): Promise<{ step: number; lr: number; loss: number; accuracy: number; exact_accuracy: number }>;
   evaluate(): Promise<{ exact_accuracy: number; accuracy: number; steps: number }>;
@@ -24,8 +24,10 @@ export interface SessionLike {
 
 export interface SessionFactory {
   catalog(): TrainCatalog;
-  start(specJson: string, backend: 'cpu'): Promise<SessionLike>;
-  resume(model: Uint8Array, state: Uint8Array, meta: string, backend: 'cpu'): Promise<SessionLike>;
+  start(specJson: string, backend: TrainBackend): Promise<SessionLike>;
+  resume(model: Uint8Array, state: Uint8Array, meta: string, backend: TrainBackend): Promise<SessionLike>;
+  /** What WebGPU offers here (worker: detectBackend). */
+  backendReport(): Promise<BackendReport>;
 }
 
 export interface LoopOptions {
@@ -54,12 +56,19 @@ export function yieldToMessages(): Promise<void> {
 
 const DEFAULTS: LoopOptions = { checkpointMs: 15_000, checkpointEvery: 100, evalEvery: 0, yieldNow: yieldToMessages, now: () => performance.now() };
 
-/** Which backend trains for a choice, and what to tell the user when it is not the one chosen. */
-export function trainingBackend(choice: BackendChoice): { backend: 'cpu'; note: string } {
+export type TrainBackend = 'cpu' | 'webgpu';
+
+/** Which backend trains for a choice, and what to tell the user when it is not the one chosen.
+ *  `auto` takes WebGPU only on a hardware adapter: on a software fallback the CPU is faster. */
+export function trainingBackend(choice: BackendChoice, r: BackendReport): { backend: TrainBackend; note: string } {
+  const gpu = r.webgpu === 'available';
+  if (choice === 'cpu') return { backend: 'cpu', note: '' };
   if (choice === 'webgpu') {
-    return { backend: 'cpu', note: 'Training on WebGPU is not available in this build yet (the trainer runs on the CPU backend only), so this run trains on the CPU (wasm).' };
+    if (!gpu) return { backend: 'cpu', note: 'WebGPU is not available in this browser, so this run trains on the CPU (wasm).' };
+    return { backend: 'webgpu', note: r.fallbackAdapter ? 'The WebGPU adapter is a software fallback: training is slower than on the CPU (wasm) here.' : '' };
   }
-  return { backend: 'cpu', note: '' };
+  if (gpu && r.fallbackAdapter === false) return { backend: 'webgpu', note: '' };
+  return { backend: 'cpu', note: gpu ? 'Auto chose the CPU (wasm): the WebGPU adapter is a software fallback, slower than the CPU here.' : '' };
 }
 
 export const evalInterval = (totalSteps: number, every: number): number => (every > 0 ? every : Math.max(10, Math.round(totalSteps / 20)));
@@ -134,7 +143,8 @@ export class TrainLoop {
       task: { id: t.id, label: t.label, family: t.family, seqLen: t.seq_len, vocabSize: t.vocab_size, totalSteps: t.total_steps },
       preset: info.preset,
       parameters: info.parameters,
-      backend: 'cpu',
+      backend: info.backend,
+      adapter: info.adapter,
       backendNote: note,
       step: session.step_count,
       totalSteps: info.total_steps,
@@ -147,17 +157,28 @@ export class TrainLoop {
 
   async start(choice: TrainChoice): Promise<TrainSnapshot> {
     if (this.session) throw new Error('A training run already exists: reset it before starting another.');
-    const { backend, note } = trainingBackend(choice.backend);
+    const { backend, note } = trainingBackend(choice.backend, await this.factory.backendReport());
     const seed = choice.seed ?? Math.floor(Math.random() * 2 ** 31);
-    const session = await this.factory.start(JSON.stringify({ task: choice.task, preset: choice.preset, seed }), backend);
+    const spec = JSON.stringify({ task: choice.task, preset: choice.preset, seed });
+    const [session, why] = await this.open(backend, note, (b) => this.factory.start(spec, b));
     await this.store.clear(); // the old run's checkpoint is not this run's
-    this.adopt(session, note);
+    this.adopt(session, why);
     this.history = [];
     this.evals = [];
     this.savedStep = null;
     this.note = '';
     this.begin();
     return this.announce();
+  }
+
+  /** Opens a session on `backend`; a GPU that fails to start falls back to the CPU and says why. */
+  private async open(backend: TrainBackend, note: string, f: (b: TrainBackend) => Promise<SessionLike>): Promise<[SessionLike, string]> {
+    if (backend === 'cpu') return [await f('cpu'), note];
+    try {
+      return [await f('webgpu'), note];
+    } catch (e) {
+      return [await f('cpu'), `WebGPU training could not start (${message(e)}), so this run trains on the CPU (wasm).`];
+    }
   }
 
   /** Resumes the run saved in the store, paused; a run already held is returned as it is. */
@@ -172,8 +193,8 @@ export class TrainLoop {
     }
     if (!saved) return this.snapshot();
     try {
-      const session = await this.factory.resume(saved.model, saved.state, saved.meta, 'cpu');
-      this.adopt(session, '');
+      const [session, why] = await this.open(saved.backend ?? 'cpu', '', (b) => this.factory.resume(saved.model, saved.state, saved.meta, b));
+      this.adopt(session, why);
       const step = session.step_count;
       // Points logged after the checkpoint are gone with the steps that made them.
       this.history = saved.history.filter((p) => p.step <= step);
@@ -252,7 +273,7 @@ export class TrainLoop {
     if (!run) return;
     try {
       const [files, step] = await this.exclusive(async (s) => [await s.checkpoint(), s.step_count] as const);
-      await this.store.save({ version: 1, ...files, step, history: [...this.history], evals: [...this.evals], savedAt: Date.now() });
+      await this.store.save({ version: 1, ...files, backend: run.backend, step, history: [...this.history], evals: [...this.evals], savedAt: Date.now() });
       this.savedStep = step;
     } catch (e) {
       this.note = `The checkpoint could not be saved: ${message(e)}`;
@@ -282,8 +303,8 @@ export class TrainLoop {
         this.post({ type: 'train.eval', runId: run.runId, eval: point });
       }
       if (finished) {
+        await this.save(); // before 'done' is visible, so a finished run is always saved
         this.state = 'done';
-        await this.save();
         this.announce();
         return;
       }

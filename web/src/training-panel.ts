@@ -279,8 +279,9 @@ export class TrainingPanel {
     const ev = this.evals.at(-1);
     this.element.dataset.heldOut = ev ? `${ev.exactAccuracy} @ ${ev.step}` : '';
     const last = this.backendLine.dataset.last ? ` · weights ${this.backendLine.dataset.last}` : '';
+    const where = run?.backend === 'webgpu' ? `WebGPU${run.adapter ? ` (${run.adapter})` : ''}` : 'CPU (wasm)';
     this.backendLine.textContent = run
-      ? `Backend: ${run.backend === 'cpu' ? 'CPU (wasm)' : 'WebGPU'} · ${run.task.label}, ${run.preset} model, ${run.parameters.toLocaleString('en')} parameters${last}.${run.backendNote ? ` ${run.backendNote}` : ''}`
-      : 'Backend: CPU (wasm) — in-tab training runs on the CPU in this build.';
+      ? `Backend: ${where} · ${run.task.label}, ${run.preset} model, ${run.parameters.toLocaleString('en')} parameters${last}.${run.backendNote ? ` ${run.backendNote}` : ''}`
+      : 'Backend: chosen at the top of the page (auto picks WebGPU only on a hardware adapter).';
   }
 }

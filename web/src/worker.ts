@@ -37,7 +37,9 @@ const trainFactory: SessionFactory = {
   },
   start: (spec, backend) => wasm.train_start(spec, backend),
   resume: (model, state, meta, backend) => wasm.train_resume(model, state, meta, backend),
+  backendReport: () => (gpuReport ??= detectBackend(self.navigator.gpu)),
 };
+let gpuReport: ReturnType<typeof detectBackend> | null = null;
 const training = new TrainLoop(trainFactory, defaultStore(self), (event) => self.postMessage({ event }));
 
 type Handler<K extends Kind> = (body: Api[K][0]) => Api[K][1] | Promise<Api[K][1]>;

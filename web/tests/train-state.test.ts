@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { TrainProgress, TrainSnapshot } from '../src/protocol';
-import { controlsFor, etaSeconds, formatEta, series, statusLine, thin, visibilityAction } from '../src/train-state';
+import { controlsFor, etaSeconds, formatEta, formatRate, series, statusLine, thin, visibilityAction } from '../src/train-state';
 
-const run = { runId: 1, task: { id: 'reverse', label: 'Reverse 8 symbols (fast)', family: 'synthetic' as const, seqLen: 8, vocabSize: 5, totalSteps: 300 }, preset: 'tiny', parameters: 1234, backend: 'cpu' as const, backendNote: '', step: 40, totalSteps: 300 };
+const run = { runId: 1, task: { id: 'reverse', label: 'Reverse 8 symbols (fast)', family: 'synthetic' as const, seqLen: 8, vocabSize: 5, totalSteps: 300 }, preset: 'tiny', parameters: 1234, backend: 'cpu' as const, adapter: '', backendNote: '', step: 40, totalSteps: 300 };
 const snap = (over: Partial<TrainSnapshot>): TrainSnapshot => ({ state: 'idle', pausedBy: null, run: null, history: [], evals: [], savedStep: null, message: '', ...over });
 const prog = (step: number, sps = 10): TrainProgress => ({ step, totalSteps: 300, loss: 1 / step, exactAccuracy: step / 300, stepsPerSecond: sps });
 
@@ -36,6 +36,9 @@ describe('training panel state machine', () => {
     expect(formatEta(42)).toBe('ETA 42 s');
     expect(formatEta(125)).toBe('ETA 2 min 5 s');
     expect(formatEta(7300)).toBe('ETA 2 h 2 min');
+    expect(formatRate(4.04)).toBe('4.0 steps/s');
+    expect(formatRate(0.05)).toBe('20.0 s/step');
+    expect(formatRate(0)).toBe('… steps/s');
   });
 
   it('says where the run stands', () => {

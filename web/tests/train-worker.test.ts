@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { WorkerEvent } from '../src/protocol';
+import type { BackendReport, WorkerEvent } from '../src/protocol';
 import { MemoryStore } from '../src/train-store';
 import { RateMeter, TrainLoop, evalInterval, trainingBackend, type SessionFactory, type SessionLike } from '../src/train-worker';
 
@@ -7,9 +7,9 @@ import { RateMeter, TrainLoop, evalInterval, trainingBackend, type SessionFactor
 class FakeSession implements SessionLike {
   busy = false;
   freed = false;
-  constructor(public step_count: number, readonly total: number) {}
+  constructor(public step_count: number, readonly total: number, readonly backend: 'cpu' | 'webgpu' = 'cpu') {}
   info() {
-    return { task: { id: 'reverse', label: 'Reverse', family: 'synthetic' as const, seq_len: 8, vocab_size: 5, total_steps: this.total }, preset: 'tiny', total_steps: this.total, parameters: 99 };
+    return { task: { id: 'reverse', label: 'Reverse', family: 'synthetic' as const, seq_len: 8, vocab_size: 5, total_steps: this.total }, preset: 'tiny', total_steps: this.total, parameters: 99, backend: this.backend, adapter: this.backend === 'webgpu' ? 'fake gpu' : '' };
   }
   private async call<T>(f: () => T): Promise<T> {
     if (this.busy) throw new Error('busy');
@@ -38,21 +38,24 @@ class FakeSession implements SessionLike {
   }
 }
 
-const factory = (total = 40): SessionFactory & { sessions: FakeSession[] } => {
+const NO_GPU: BackendReport = { webgpu: 'absent', fallbackAdapter: null, adapter: '' };
+const SOFT_GPU: BackendReport = { webgpu: 'available', fallbackAdapter: true, adapter: 'swiftshader' };
+const HARD_GPU: BackendReport = { webgpu: 'available', fallbackAdapter: false, adapter: 'real' };
+
+const factory = (total = 40, report = NO_GPU, gpuFails = false): SessionFactory & { sessions: FakeSession[] } => {
   const sessions: FakeSession[] = [];
+  const make = async (step: number, backend: 'cpu' | 'webgpu') => {
+    if (backend === 'webgpu' && gpuFails) throw new Error('gpu: adapter too weak');
+    const s = new FakeSession(step, total, backend);
+    sessions.push(s);
+    return s;
+  };
   return {
     sessions,
     catalog: () => ({ tasks: [], presets: [] }),
-    start: async () => {
-      const s = new FakeSession(0, total);
-      sessions.push(s);
-      return s;
-    },
-    resume: async (_m, _s, meta) => {
-      const s = new FakeSession((JSON.parse(meta) as { step: number }).step, total);
-      sessions.push(s);
-      return s;
-    },
+    start: (_spec, b) => make(0, b),
+    resume: (_m, _s, meta, b) => make((JSON.parse(meta) as { step: number }).step, b),
+    backendReport: async () => report,
   };
 };
 
@@ -64,9 +67,9 @@ const until = async (cond: () => boolean, ms = 2000): Promise<void> => {
   }
 };
 
-const setup = (total = 40, store = new MemoryStore()) => {
+const setup = (total = 40, store = new MemoryStore(), report = NO_GPU, gpuFails = false) => {
   const events: WorkerEvent[] = [];
-  const f = factory(total);
+  const f = factory(total, report, gpuFails);
   let t = 0;
   const loop = new TrainLoop(f, store, (e) => events.push(e), {
     checkpointEvery: 10, checkpointMs: 1e9, evalEvery: 5, yieldNow: () => new Promise((r) => setTimeout(r, 0)), now: () => (t += 100),
@@ -159,14 +162,37 @@ describe('the in-worker training loop', () => {
     await loop.reset();
   });
 
-  it('refuses a second run and says WebGPU training falls back to the CPU', async () => {
+  it('refuses a second run; picks the backend from the choice and what the browser offers', async () => {
     const { loop } = setup();
     const s = await loop.start({ task: 'reverse', preset: 'tiny', backend: 'webgpu' });
     expect(s.run!.backend).toBe('cpu');
-    expect(s.run!.backendNote).toMatch(/WebGPU is not available/);
+    expect(s.run!.backendNote).toMatch(/WebGPU is not available in this browser/);
     await expect(loop.start({ task: 'reverse', preset: 'tiny', backend: 'cpu' })).rejects.toThrow(/reset it/);
     await loop.reset();
-    expect(trainingBackend('auto').note).toBe('');
+    expect(trainingBackend('auto', NO_GPU)).toEqual({ backend: 'cpu', note: '' });
+    expect(trainingBackend('auto', SOFT_GPU).backend).toBe('cpu');
+    expect(trainingBackend('auto', SOFT_GPU).note).toMatch(/software fallback/);
+    expect(trainingBackend('auto', HARD_GPU)).toEqual({ backend: 'webgpu', note: '' });
+    expect(trainingBackend('webgpu', SOFT_GPU).backend).toBe('webgpu');
+    expect(trainingBackend('cpu', HARD_GPU)).toEqual({ backend: 'cpu', note: '' });
+  });
+
+  it('trains on WebGPU when chosen, resumes there after a reload, and falls back to the CPU when the GPU fails', async () => {
+    const store = new MemoryStore();
+    const a = setup(40, store, SOFT_GPU);
+    const s = await a.loop.start({ task: 'reverse', preset: 'tiny', backend: 'webgpu' });
+    expect(s.run!.backend).toBe('webgpu');
+    expect(s.run!.adapter).toBe('fake gpu');
+    await until(() => a.steps().length >= 2);
+    await a.loop.pause('user');
+    expect(store.saved!.backend).toBe('webgpu');
+    const b = setup(40, store, SOFT_GPU);
+    expect((await b.loop.restore()).run!.backend).toBe('webgpu');
+    const c = setup(40, new MemoryStore(), SOFT_GPU, true);
+    const f = await c.loop.start({ task: 'reverse', preset: 'tiny', backend: 'webgpu' });
+    expect(f.run!.backend).toBe('cpu');
+    expect(f.run!.backendNote).toMatch(/WebGPU training could not start \(gpu: adapter too weak\)/);
+    await c.loop.reset();
   });
 
   it('a stored run that cannot be resumed is reported, not thrown', async () => {

@@ -3,7 +3,7 @@ import type { TrainProgress, TrainSnapshot, TrainWeights } from '../src/protocol
 import { TrainingPanel, type TrainingApi } from '../src/training-panel';
 
 const task = { id: 'reverse', label: 'Reverse 8 symbols (fast)', family: 'synthetic' as const, seqLen: 8, vocabSize: 5, totalSteps: 100 };
-const run = { runId: 7, task, preset: 'tiny', parameters: 4321, backend: 'cpu' as const, backendNote: '', step: 0, totalSteps: 100 };
+const run = { runId: 7, task, preset: 'tiny', parameters: 4321, backend: 'cpu' as const, adapter: '', backendNote: '', step: 0, totalSteps: 100 };
 const idle: TrainSnapshot = { state: 'idle', pausedBy: null, run: null, history: [], evals: [], savedStep: null, message: '' };
 const prog = (step: number): TrainProgress => ({ step, totalSteps: 100, loss: 2 / step, exactAccuracy: step / 100, stepsPerSecond: 5 });
 const tick = () => new Promise((r) => setTimeout(r, 0));

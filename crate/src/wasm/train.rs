@@ -15,9 +15,10 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
 use super::{js_err, to_js};
+use crate::backend::gpu::GpuBackend;
 use crate::backend::CpuBackend;
-use crate::tab_train::{self, RunSpec, TabSession};
-use crate::train::StateFiles;
+use crate::tab_train::{self, RunSpec, SharedGpu, TabSession};
+use crate::train::{EvalLog, StateFiles, StepLog};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &str = r#"
@@ -27,7 +28,7 @@ export interface TrainCatalog { tasks: TrainTaskInfo[]; presets: TrainPresetInfo
 export interface TrainStepLog { step: number; lr: number; loss: number; lm_loss: number; q_halt_loss: number; q_continue_loss: number; accuracy: number; exact_accuracy: number; q_halt_accuracy: number; steps: number; count: number }
 export interface TrainEvalLog { accuracy: number; exact_accuracy: number; q_halt_accuracy: number; steps: number; lm_loss: number; q_halt_loss: number; count: number; segments: number }
 export interface TrainCheckpoint { model: Uint8Array; state: Uint8Array; meta: string }
-export interface TrainSessionInfo { task: TrainTaskInfo; preset: string; seed: number; total_steps: number; parameters: number; backend: string; config_json: string }
+export interface TrainSessionInfo { task: TrainTaskInfo; preset: string; seed: number; total_steps: number; parameters: number; backend: 'cpu' | 'webgpu'; adapter: string; config_json: string }
 "#;
 
 /// The tasks and model presets the page offers.
@@ -36,13 +37,67 @@ pub fn train_catalog() -> Result<JsValue, JsError> {
     to_js(&tab_train::catalog())
 }
 
-type Session = TabSession<CpuBackend>;
+/// A run on either backend (the CPU reference, or WebGPU through wgpu).
+enum Session {
+    Cpu(TabSession<CpuBackend>),
+    Gpu(TabSession<SharedGpu>),
+}
 
-/// Only the CPU backend trains in this build: `Trainer<B>` needs `B: Clone`, which `GpuBackend` is not yet.
-fn backend_for(name: &str) -> Result<CpuBackend, JsError> {
+macro_rules! each {
+    ($session:expr, $s:ident => $body:expr) => {
+        match $session {
+            Session::Cpu($s) => $body,
+            Session::Gpu($s) => $body,
+        }
+    };
+}
+
+impl Session {
+    /// The GPU's first asynchronous error (validation, lost device), which wgpu reports late.
+    fn gpu_error(&self) -> Result<(), JsError> {
+        match self {
+            Session::Gpu(s) => s.backend().0.error().map_or(Ok(()), |e| Err(js_err(e))),
+            Session::Cpu(_) => Ok(()),
+        }
+    }
+    fn step_count(&self) -> u64 {
+        each!(self, s => s.step_count())
+    }
+    async fn step(&mut self) -> Result<StepLog, JsError> {
+        let log = each!(self, s => s.step().await).map_err(js_err)?;
+        self.gpu_error()?;
+        Ok(log)
+    }
+    async fn evaluate(&mut self) -> Result<EvalLog, JsError> {
+        let log = each!(self, s => s.evaluate().await).map_err(js_err)?;
+        self.gpu_error()?;
+        Ok(log)
+    }
+    async fn checkpoint(&self) -> Result<StateFiles, JsError> {
+        each!(self, s => s.checkpoint().await).map_err(js_err)
+    }
+    async fn model_safetensors(&self) -> Result<Vec<u8>, JsError> {
+        each!(self, s => s.model_safetensors().await).map_err(js_err)
+    }
+}
+
+/// The backend a run asked for: `cpu`, or `webgpu` (an error that says why when no adapter is usable).
+enum Choice {
+    Cpu,
+    Gpu(SharedGpu, String),
+}
+
+async fn backend_for(name: &str) -> Result<Choice, JsError> {
     match name {
-        "cpu" => Ok(CpuBackend),
-        "webgpu" => Err(JsError::new("training on WebGPU is not available in this build (the trainer needs a cloneable GPU backend); choose the CPU (wasm) backend")),
+        "cpu" => Ok(Choice::Cpu),
+        "webgpu" => {
+            let be = GpuBackend::new().await.map_err(js_err)?;
+            let i = be.context().info();
+            // The browser does not always name its adapter; say at least whether it is software.
+            let name = if i.name.is_empty() { "browser adapter" } else { &i.name };
+            let adapter = format!("{name}{}", if i.is_software { ", software" } else { "" });
+            Ok(Choice::Gpu(SharedGpu(Rc::new(be)), adapter))
+        }
         other => Err(JsError::new(&format!("unknown training backend `{other}` (expected cpu or webgpu)"))),
     }
 }
@@ -55,6 +110,8 @@ struct Info {
     total_steps: f64,
     parameters: f64,
     backend: String,
+    /// The GPU adapter (empty on the CPU).
+    adapter: String,
     config_json: String,
 }
 
@@ -66,7 +123,7 @@ pub struct TrainSession {
     info: JsValue,
 }
 
-fn wrap(s: Session, backend: &str) -> Result<TrainSession, JsError> {
+fn wrap<B: crate::backend::Backend + Clone>(s: TabSession<B>, backend: &str, adapter: String, make: fn(TabSession<B>) -> Session) -> Result<TrainSession, JsError> {
     let info = to_js(&Info {
         task: s.task_info(),
         preset: s.spec().preset.clone(),
@@ -74,27 +131,32 @@ fn wrap(s: Session, backend: &str) -> Result<TrainSession, JsError> {
         total_steps: s.total_steps() as f64,
         parameters: s.parameter_count() as f64,
         backend: backend.to_string(),
+        adapter,
         config_json: s.config().to_json_string(),
     })?;
-    Ok(TrainSession { step: Rc::new(Cell::new(s.step_count())), cell: Rc::new(RefCell::new(Some(s))), info })
+    Ok(TrainSession { step: Rc::new(Cell::new(s.step_count())), cell: Rc::new(RefCell::new(Some(make(s)))), info })
 }
 
-/// Starts a run: `spec_json` is a `RunSpec` (`{"task": "reverse", "preset": "tiny", "seed": 1}`).
+/// Starts a run: `spec_json` is a `RunSpec` (`{"task": "reverse", "preset": "tiny", "seed": 1}`);
+/// `backend` is `cpu` or `webgpu`.
 #[wasm_bindgen]
 pub async fn train_start(spec_json: String, backend: String) -> Result<TrainSession, JsError> {
     let spec: RunSpec = serde_json::from_str(&spec_json).map_err(|e| js_err(format!("training run: {e}")))?;
-    let be = backend_for(&backend)?;
-    let s = TabSession::start(be, spec).await.map_err(js_err)?;
-    wrap(s, &backend)
+    match backend_for(&backend).await? {
+        Choice::Cpu => wrap(TabSession::start(CpuBackend, spec).await.map_err(js_err)?, "cpu", String::new(), Session::Cpu),
+        Choice::Gpu(be, adapter) => wrap(TabSession::start(be, spec).await.map_err(js_err)?, "webgpu", adapter, Session::Gpu),
+    }
 }
 
-/// Continues the run a checkpoint holds (the three blobs of `TrainSession::checkpoint`).
+/// Continues the run a checkpoint holds (the three blobs of `TrainSession::checkpoint`), on either
+/// backend (a checkpoint is plain f32 tensors, whichever backend wrote it).
 #[wasm_bindgen]
 pub async fn train_resume(model: Vec<u8>, state: Vec<u8>, meta: String, backend: String) -> Result<TrainSession, JsError> {
-    let be = backend_for(&backend)?;
     let files = StateFiles { model, state, meta_json: meta };
-    let s = TabSession::resume(be, &files).await.map_err(js_err)?;
-    wrap(s, &backend)
+    match backend_for(&backend).await? {
+        Choice::Cpu => wrap(TabSession::resume(CpuBackend, &files).await.map_err(js_err)?, "cpu", String::new(), Session::Cpu),
+        Choice::Gpu(be, adapter) => wrap(TabSession::resume(be, &files).await.map_err(js_err)?, "webgpu", adapter, Session::Gpu),
+    }
 }
 
 fn bytes(v: &[u8]) -> JsValue {
@@ -137,7 +199,7 @@ impl TrainSession {
     #[wasm_bindgen(unchecked_return_type = "Promise<TrainStepLog>")]
     pub fn step(&self) -> Promise {
         self.with(|mut s| async move {
-            let r = s.step().await.map_err(js_err).and_then(|log| to_js(&log));
+            let r = s.step().await.and_then(|log| to_js(&log));
             (s, r.map_err(JsValue::from))
         })
     }
@@ -146,7 +208,7 @@ impl TrainSession {
     #[wasm_bindgen(unchecked_return_type = "Promise<TrainEvalLog>")]
     pub fn evaluate(&self) -> Promise {
         self.with(|mut s| async move {
-            let r = s.evaluate().await.map_err(js_err).and_then(|log| to_js(&log));
+            let r = s.evaluate().await.and_then(|log| to_js(&log));
             (s, r.map_err(JsValue::from))
         })
     }
@@ -161,7 +223,7 @@ impl TrainSession {
                     let set = |k: &str, v: JsValue| Reflect::set(&o, &JsValue::from_str(k), &v).map(|_| ());
                     set("model", bytes(&f.model)).and(set("state", bytes(&f.state))).and(set("meta", JsValue::from_str(&f.meta_json))).map(|_| o.into())
                 }
-                Err(e) => Err(js_err(e).into()),
+                Err(e) => Err(e.into()),
             };
             (s, r)
         })
@@ -171,7 +233,7 @@ impl TrainSession {
     #[wasm_bindgen(unchecked_return_type = "Promise<Uint8Array>")]
     pub fn model_safetensors(&self) -> Promise {
         self.with(|s| async move {
-            let r = s.model_safetensors().await.map(|b| bytes(&b)).map_err(|e| js_err(e).into());
+            let r = s.model_safetensors().await.map(|b| bytes(&b)).map_err(JsValue::from);
             (s, r)
         })
     }
