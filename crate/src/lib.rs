@@ -9,6 +9,7 @@ pub mod model;
 pub mod optim;
 pub mod params;
 pub mod synthetic;
+pub mod tab_train;
 pub mod dataset;
 pub mod puzzles;
 pub mod puzzle_eval;

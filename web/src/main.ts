@@ -181,16 +181,31 @@ board.onChange(() => hrm.edited('sudoku'));
 editor.onChange(() => hrm.edited('maze'));
 backendSelect.addEventListener('change', () => void hrm.setBackend(settings.backend));
 
-// ---------- training ----------
+// ---------- training in the tab (training-panel.ts; the loop runs in the worker) ----------
 const training = new TrainingPanel($('training'), {
-  async start(task, preset) {
-    training.reset();
-    await worker.call('train.start', { task: task.startsWith('maze') ? 'maze' : 'sudoku', preset });
+  catalog: () => worker.call('train.catalog', {}),
+  start: (choice) => worker.call('train.start', { ...choice, backend: settings.backend as BackendChoice }),
+  pause: (reason) => worker.call('train.pause', { reason }),
+  resume: () => worker.call('train.resume', {}),
+  reset: () => worker.call('train.reset', {}),
+  restore: () => worker.call('train.restore', {}),
+  weights: () => worker.call('train.weights', {}),
+}, {
+  // The trained weights take the same path as a checkpoint the user drops in.
+  useModel: (w) => hrm.loadFiles([new File([w.weights as BlobPart], w.fileName)]),
+  download: (w) => {
+    const url = URL.createObjectURL(new Blob([w.weights as BlobPart], { type: 'application/octet-stream' }));
+    const a = document.createElement('a');
+    a.href = url;
+    a.download = w.fileName;
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
   },
 });
 worker.onEvent((ev: WorkerEvent) => {
-  if (ev.type === 'train.progress') training.update(ev.progress);
+  if (ev.type.startsWith('train.')) training.onEvent(ev);
 });
+document.addEventListener('visibilitychange', () => void training.visibilityChanged(document.visibilityState === 'hidden'));
 
 // ---------- start ----------
 async function startUp(): Promise<void> {
@@ -200,7 +215,8 @@ async function startUp(): Promise<void> {
     showBackend();
     if (!hello.hrmAvailable) $('hrm-status').textContent = hello.hrmUnavailableReason;
     await hrm.loadManifest();
-    if (!hello.trainingAvailable) training.setStatus('Training in the tab is not available in this build yet.');
+    if (hello.trainingAvailable) await training.init();
+    else training.setUnavailable('Training in the tab is not available in this build.');
   } catch (e) {
     $('backend-status').textContent = `The worker did not start: ${errorText(e)}`;
     return;

@@ -235,6 +235,12 @@ export class LineChart {
     this.draw();
   }
 
+  /** Replaces the whole series (the training panel redraws from its history). */
+  setPoints(points: readonly [number, number][]): void {
+    this.points = points.map(([x, y]) => [x, y]);
+    this.draw();
+  }
+
   get length(): number {
     return this.points.length;
   }

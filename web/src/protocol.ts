@@ -121,10 +121,19 @@ export interface Api {
   'maze.generate': [{ size: number; minPath: number; seed: number }, MazeGenerated];
   'checkpoint.inspect': [{ weights: Uint8Array; config: string | null }, CheckpointInfo];
   'hrm.solve': [HrmSolveRequest, { runId: number }];
-  'train.start': [{ task: Task; preset: string }, { runId: number }];
   'hrm.load': [{ weights: Uint8Array; config: string | null; name: string; backend: BackendChoice }, { model: HrmModel; backend: HrmBackend }];
   'hrm.backend': [{ backend: BackendChoice }, { backends: HrmBackend[] }];
   'hrm.stop': [Record<string, never>, { stopped: boolean }];
+  // ---- training in the tab (train-worker.ts) ----
+  'train.catalog': [Record<string, never>, TrainCatalog];
+  'train.start': [TrainChoice, TrainSnapshot];
+  'train.pause': [{ reason: TrainPauseReason }, TrainSnapshot];
+  'train.resume': [Record<string, never>, TrainSnapshot];
+  'train.reset': [Record<string, never>, TrainSnapshot];
+  /** After a reload: the run saved in IndexedDB, resumed to a paused session (or none). */
+  'train.restore': [Record<string, never>, TrainSnapshot];
+  /** The weights being trained, as a safetensors checkpoint (config in its metadata). */
+  'train.weights': [Record<string, never>, TrainWeights];
 }
 export type Kind = keyof Api;
 
@@ -139,7 +148,9 @@ export type WorkerEvent =
   | { type: 'trace.done'; runId: number }
   | { type: 'train.progress'; runId: number; progress: TrainProgress }
   | { type: 'trace.start'; runId: number; start: HrmRunStart }
-  | { type: 'trace.end'; runId: number; end: HrmRunEnd; error: string; pca: TracePca | null; msPerSegment: number[] };
+  | { type: 'trace.end'; runId: number; end: HrmRunEnd; error: string; pca: TracePca | null; msPerSegment: number[] }
+  | { type: 'train.eval'; runId: number; eval: TrainEvalPoint }
+  | { type: 'train.state'; runId: number; snapshot: TrainSnapshot };
 
 export interface TrainProgress {
   step: number;
@@ -147,7 +158,45 @@ export interface TrainProgress {
   loss: number;
   exactAccuracy: number;
   stepsPerSecond: number;
+  /** Token accuracy of the rows that halted this step. */
+  accuracy?: number;
+  lr?: number;
 }
+
+// ---- training in the tab ----
+export interface TrainTaskInfo { id: string; label: string; family: 'synthetic' | 'sudoku' | 'maze'; seqLen: number; vocabSize: number; totalSteps: number }
+export interface TrainPresetInfo { id: string; label: string; batchSize: number; hiddenSize: number }
+export interface TrainCatalog { tasks: TrainTaskInfo[]; presets: TrainPresetInfo[] }
+export interface TrainChoice { task: string; preset: string; backend: BackendChoice; seed?: number }
+export type TrainPauseReason = 'user' | 'hidden';
+/** idle: no run; running; paused (by the user, a hidden tab, or a reload); done: the schedule is finished. */
+export type TrainRunState = 'idle' | 'running' | 'paused' | 'done';
+export interface TrainRun {
+  runId: number;
+  task: TrainTaskInfo;
+  preset: string;
+  parameters: number;
+  /** What trains, the GPU adapter (empty on the CPU), and anything to know about that choice. */
+  backend: 'cpu' | 'webgpu';
+  adapter: string;
+  backendNote: string;
+  step: number;
+  totalSteps: number;
+}
+export interface TrainEvalPoint { step: number; exactAccuracy: number; accuracy: number; meanSteps: number }
+export interface TrainSnapshot {
+  state: TrainRunState;
+  pausedBy: TrainPauseReason | 'reload' | null;
+  run: TrainRun | null;
+  /** Per-step log since the run began (restored from the checkpoint after a reload). */
+  history: TrainProgress[];
+  evals: TrainEvalPoint[];
+  /** Step of the last checkpoint in IndexedDB, null when none. */
+  savedStep: number | null;
+  /** Something the user should know (a checkpoint that could not be read, a failed save). */
+  message: string;
+}
+export interface TrainWeights { weights: Uint8Array; fileName: string; step: number; family: TrainTaskInfo['family'] }
 
 export interface EventMsg { event: WorkerEvent }
 export type FromWorker = ReplyMsg | EventMsg;

@@ -6,19 +6,32 @@ import init, * as wasm from '../pkg/hrm.js';
 import { detectBackend } from './backend';
 import { HrmHost } from './hrm-worker';
 import type { Api, Hello, Kind, ReplyMsg, RequestMsg } from './protocol';
+import { TrainLoop, type SessionFactory } from './train-worker';
+import { defaultStore } from './train-store';
 
 declare const self: DedicatedWorkerGlobalScope;
 
-// Said to the user, as is, when they ask for training.
-const TRAINING_UNAVAILABLE =
-  'Training in the tab is not available in this build yet: the trainer has not been wired into the wasm module.';
-
 const ready = init();
 
-// The HRM models and runs (hrm-worker.ts); the adapter report is asked once.
+// The HRM models and runs (hrm-worker.ts); the adapter report is asked once and shared with training.
 let report: ReturnType<typeof detectBackend> | null = null;
 const backendReport = (): ReturnType<typeof detectBackend> => (report ??= detectBackend(self.navigator.gpu));
 const hrm = new HrmHost(wasm, backendReport, (event) => self.postMessage({ event }));
+
+// ---- training in the tab: the loop (train-worker.ts) over the wasm TrainSession ----
+const trainFactory: SessionFactory = {
+  catalog: () => {
+    const c = wasm.train_catalog();
+    return {
+      tasks: c.tasks.map((t) => ({ id: t.id, label: t.label, family: t.family, seqLen: t.seq_len, vocabSize: t.vocab_size, totalSteps: t.total_steps })),
+      presets: c.presets.map((p) => ({ id: p.id, label: p.label, batchSize: p.batch_size, hiddenSize: p.hidden_size })),
+    };
+  },
+  start: (spec, backend) => wasm.train_start(spec, backend),
+  resume: (model, state, meta, backend) => wasm.train_resume(model, state, meta, backend),
+  backendReport,
+};
+const training = new TrainLoop(trainFactory, defaultStore(self), (event) => self.postMessage({ event }));
 
 type Handler<K extends Kind> = (body: Api[K][0]) => Api[K][1] | Promise<Api[K][1]>;
 type Handlers = { [K in Kind]: Handler<K> };
@@ -35,7 +48,7 @@ const handlers: Handlers = {
       version: wasm.version(),
       backend: await backendReport(),
       hrmAvailable: true,
-      trainingAvailable: false,
+      trainingAvailable: true,
       hrmUnavailableReason: '',
     };
   },
@@ -65,9 +78,13 @@ const handlers: Handlers = {
   'hrm.load': ({ weights, config, name, backend }) => hrm.load(weights, config, name, backend),
   'hrm.backend': async ({ backend }) => ({ backends: await hrm.setBackend(backend) }),
   'hrm.stop': async () => ({ stopped: await hrm.stop() }),
-  'train.start': () => {
-    throw new Error(TRAINING_UNAVAILABLE);
-  },
+  'train.catalog': () => training.catalog(),
+  'train.start': (choice) => training.start(choice),
+  'train.pause': ({ reason }) => training.pause(reason),
+  'train.resume': () => training.resume(),
+  'train.reset': () => training.reset(),
+  'train.restore': () => training.restore(),
+  'train.weights': () => training.weights(),
 };
 
 const message = (e: unknown): string => (e instanceof Error ? e.message : typeof e === 'string' ? e : String(e));

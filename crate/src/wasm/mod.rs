@@ -15,6 +15,8 @@ use crate::{Checkpoint, Config};
 use crate::puzzles::sudoku::{self, Band, Grid};
 use crate::puzzles::PuzzleRng;
 
+pub mod train;
+
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &str = r#"
 export interface SudokuAnswer { solution: number[]; solutions: number; guesses: number; backtracks: number }
