@@ -1,15 +1,23 @@
-//! Parity with the official HRM ACT-v1 vectors (HRM_SPEC §12): every folder under
+//! Parity with the official HRM ACT-v1 vectors (HRM_SPEC §12), on BOTH backends: every folder under
 //! `tests/fixtures/parity/` and every folder in `HRM_PARITY_DIRS` (`:`-separated), each driven by its
-//! `config.json`. Eval: every segment's logits, Q logits, z_H, z_L (1e-4 abs), halted/steps exact, loss
-//! and metrics; the segment-1 L/H call traces. Train: both segments' losses (1e-5 rel), every gradient
-//! incl. the per-row puzzle-embedding gradient (1e-4 of the tensor's max |grad|), targets, carries,
-//! current_data and metrics. Prints the worst error per tensor family, per folder.
+//! `config.json`, is checked once on `CpuBackend` and once on `GpuBackend` (lavapipe in CI) by the same
+//! generic checker with the same tolerances. Eval: every segment's logits, Q logits, z_H, z_L (1e-4
+//! abs), halted/steps exact, loss and metrics; the segment-1 L/H call traces and the first block's
+//! attention/MLP outputs (through the backend's own ops). Train: both segments' losses (1e-5 rel), every
+//! gradient incl. the per-row puzzle-embedding gradient (1e-4 of the tensor's max |grad|), targets,
+//! carries, current_data and metrics. Prints the worst error per tensor family, per folder, per backend.
+//!
+//! No GPU adapter: the GPU half prints a warning to the real stderr (not captured by the test harness)
+//! and passes, unless `HRM_REQUIRE_GPU=1` (set in `.ci/test`, where lavapipe is installed), which makes
+//! it fail.
 
 use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use hrm::backend::cpu::rope::rope_tables;
-use hrm::backend::CpuBackend;
+use hrm::backend::gpu::GpuBackend;
+use hrm::backend::{AttnDims, Backend, CpuBackend};
 use hrm::model::{Batch, CallInfo, Hrm, Module, Observer, SplitMix64};
 use hrm::{Config, HostTensor, ParamStore};
 use safetensors::{Dtype, SafeTensors};
@@ -105,10 +113,16 @@ struct Trace {
     calls: Vec<(CallInfo, Vec<f32>)>,
 }
 
-impl Observer<CpuBackend> for Trace {
-    fn on_call(&mut self, _: &CpuBackend, call: CallInfo, z: &Vec<f32>) {
+impl<B: Backend> Observer<B> for Trace {
+    fn on_call(&mut self, be: &B, call: CallInfo, z: &B::Buf) {
+        let z = read(be, z);
         self.calls.push((call, z[..self.row].to_vec()));
     }
+}
+
+/// One buffer to the host (natively the backend's future can be blocked on).
+fn read<B: Backend>(be: &B, buf: &B::Buf) -> Vec<f32> {
+    pollster::block_on(be.read(&[buf])).remove(0)
 }
 
 fn batch(cfg: &Config, t: &Tensors, suffix: &str) -> Batch {
@@ -145,44 +159,45 @@ fn metrics_check(c: &mut Checker, t: &Tensors, s: usize, m: &hrm::model::Metrics
     }
 }
 
-/// The first L block of the first L call of eval segment 1, for batch row 0, from the CPU op functions
+/// The first L block of the first L call of eval segment 1, for batch row 0, from the backend's ops
 /// directly: checks attention and MLP outputs against the official traces (a finer-grained signal than
 /// the module outputs when something is off).
-fn first_block_traces(c: &mut Checker, cfg: &Config, store: &ParamStore, fw: &Tensors) {
-    use hrm::backend::cpu::{attention, matmul, rmsnorm, rope, swiglu};
+fn first_block_traces<B: Backend>(c: &mut Checker, be: &B, cfg: &Config, store: &ParamStore, fw: &Tensors) {
     let (t, h, nh, d, i) = (cfg.total_seq(), cfg.hidden_size, cfg.num_heads, cfg.head_dim(), cfg.swiglu_width());
-    let w = |n: &str| store[&format!("model.inner.L_level.layers.0.{n}")].data.clone();
+    let w = |n: &str| be.upload(&store[&format!("model.inner.L_level.layers.0.{n}")].data);
     let (h_init, l_init) = (&store["model.inner.H_init"].data, &store["model.inner.L_init"].data);
     let Some((_, x)) = fw.get("input_embeddings") else { return };
     // first L call after the reset: input = L_init + (H_init + x)
     let input: Vec<f32> = (0..t * h).map(|k| l_init[k % h] + (h_init[k % h] + x[k] as f32)).collect();
-    let mut qkv = vec![0.0; t * 3 * nh * d];
-    matmul::matmul_nt(t, 3 * nh * d, h, &input, &w("self_attn.qkv_proj.weight"), &mut qkv, false);
+    let input = be.upload(&input);
+    let mut qkv = be.alloc(t * 3 * nh * d);
+    be.matmul_nt(t, 3 * nh * d, h, &input, &w("self_attn.qkv_proj.weight"), &mut qkv, false);
+    let dims = AttnDims { batch: 1, total: t, heads: nh, head_dim: d };
     if cfg.pos_encodings == hrm::PosEncoding::Rope {
         let (cos, sin) = rope_tables(t, d, cfg.rope_theta);
-        rope::rope_forward(&mut qkv, &cos, &sin, 1, t, nh, d);
+        be.rope_forward(dims, &be.upload(&cos), &be.upload(&sin), &mut qkv);
     }
-    let (mut probs, mut attn) = (vec![0.0; nh * t * t], vec![0.0; t * nh * d]);
-    attention::attention_forward(attention::AttnDims { batch: 1, total: t, heads: nh, head_dim: d }, &qkv, &mut probs, &mut attn);
-    let mut attn_out = vec![0.0; t * h];
-    matmul::matmul_nt(t, h, nh * d, &attn, &w("self_attn.o_proj.weight"), &mut attn_out, false);
-    c.tensor("first L block traces", fw, "trace.L_level.layers.0.self_attn.out.c0_1", &f64s(&attn_out), Tol::Abs(1e-4));
+    let (mut probs, mut attn) = (be.alloc(nh * t * t), be.alloc(t * nh * d));
+    be.attention_forward(dims, &qkv, &mut probs, &mut attn);
+    let mut attn_out = be.alloc(t * h);
+    be.matmul_nt(t, h, nh * d, &attn, &w("self_attn.o_proj.weight"), &mut attn_out, false);
+    c.tensor("first L block traces", fw, "trace.L_level.layers.0.self_attn.out.c0_1", &f64s(&read(be, &attn_out)), Tol::Abs(1e-4));
     let eps = cfg.rms_norm_eps as f32;
-    let (mut y, mut rs) = (vec![0.0; t * h], vec![0.0; t]);
-    rmsnorm::add_rmsnorm_forward(t, h, eps, &input, &attn_out, &mut y, &mut rs);
-    let mut gu = vec![0.0; t * 2 * i];
-    matmul::matmul_nt(t, 2 * i, h, &y, &w("mlp.gate_up_proj.weight"), &mut gu, false);
-    let mut act = vec![0.0; t * i];
-    swiglu::swiglu_forward(t, i, &gu, &mut act);
-    let mut mlp = vec![0.0; t * h];
-    matmul::matmul_nt(t, h, i, &act, &w("mlp.down_proj.weight"), &mut mlp, false);
-    c.tensor("first L block traces", fw, "trace.L_level.layers.0.mlp.out.c0_1", &f64s(&mlp), Tol::Abs(1e-4));
-    let mut out = vec![0.0; t * h];
-    rmsnorm::add_rmsnorm_forward(t, h, eps, &y, &mlp, &mut out, &mut rs);
-    c.tensor("first L block traces", fw, "trace.L_level.layers.0.out.c0_1", &f64s(&out), Tol::Abs(1e-4));
+    let (mut y, mut rs) = (be.alloc(t * h), be.alloc(t));
+    be.add_rmsnorm_forward(t, h, eps, &input, &attn_out, &mut y, &mut rs);
+    let mut gu = be.alloc(t * 2 * i);
+    be.matmul_nt(t, 2 * i, h, &y, &w("mlp.gate_up_proj.weight"), &mut gu, false);
+    let mut act = be.alloc(t * i);
+    be.swiglu_forward(t, i, &gu, &mut act);
+    let mut mlp = be.alloc(t * h);
+    be.matmul_nt(t, h, i, &act, &w("mlp.down_proj.weight"), &mut mlp, false);
+    c.tensor("first L block traces", fw, "trace.L_level.layers.0.mlp.out.c0_1", &f64s(&read(be, &mlp)), Tol::Abs(1e-4));
+    let (mut out, mut rs2) = (be.alloc(t * h), be.alloc(t));
+    be.add_rmsnorm_forward(t, h, eps, &y, &mlp, &mut out, &mut rs2);
+    c.tensor("first L block traces", fw, "trace.L_level.layers.0.out.c0_1", &f64s(&read(be, &out)), Tol::Abs(1e-4));
 }
 
-fn check_folder(dir: &Path) -> Checker {
+fn check_folder<B: Backend + Clone>(be: &B, dir: &Path) -> Checker {
     let mut c = Checker::default();
     let cfg = Config::from_json_str(&std::fs::read_to_string(dir.join("config.json")).unwrap()).unwrap();
     let weights = load(&dir.join("weights.safetensors"));
@@ -203,8 +218,8 @@ fn check_folder(dir: &Path) -> Checker {
 
     // ---- eval: initial_carry, then segments until all halt ----
     let fw = load(&dir.join("forward.safetensors"));
-    first_block_traces(&mut c, &cfg, &store, &fw);
-    let mut model = Hrm::new(CpuBackend, &cfg, &store).unwrap();
+    first_block_traces(&mut c, be, &cfg, &store, &fw);
+    let mut model = Hrm::new(be.clone(), &cfg, &store).unwrap();
     let eval_batch = batch(&cfg, &b, "");
     let mut carry = model.initial_carry(&eval_batch);
     let mut s = 1;
@@ -215,8 +230,8 @@ fn check_folder(dir: &Path) -> Checker {
         c.tensor("logits", &fw, &format!("logits_{s}"), &f64s(&logits), Tol::Abs(1e-4));
         c.tensor("q logits", &fw, &format!("q_halt_logits_{s}"), &f64s(&out.q_halt), Tol::Abs(1e-4));
         c.tensor("q logits", &fw, &format!("q_continue_logits_{s}"), &f64s(&out.q_continue), Tol::Abs(1e-4));
-        c.tensor("z_H, z_L", &fw, &format!("z_H_{s}"), &f64s(&carry.z_h), Tol::Abs(1e-4));
-        c.tensor("z_H, z_L", &fw, &format!("z_L_{s}"), &f64s(&carry.z_l), Tol::Abs(1e-4));
+        c.tensor("z_H, z_L", &fw, &format!("z_H_{s}"), &f64s(&read(be, &carry.z_h)), Tol::Abs(1e-4));
+        c.tensor("z_H, z_L", &fw, &format!("z_L_{s}"), &f64s(&read(be, &carry.z_l)), Tol::Abs(1e-4));
         let steps: Vec<f64> = out.steps.iter().map(|&x| x as f64).collect();
         let halted: Vec<f64> = out.halted.iter().map(|&x| x as u8 as f64).collect();
         c.tensor("steps, halted", &fw, &format!("steps_{s}"), &steps, Tol::Exact);
@@ -224,8 +239,8 @@ fn check_folder(dir: &Path) -> Checker {
         c.tensor("loss (rel)", &fw, &format!("loss_{s}"), &[out.loss], Tol::Rel(1e-5));
         metrics_check(&mut c, &fw, s, &out.metrics, false);
         if s == 1 {
-            let x = model.input_embeddings().unwrap();
-            c.tensor("input embeddings", &fw, "input_embeddings", &f64s(x), Tol::Abs(1e-4));
+            let x = read(be, model.input_embeddings().unwrap());
+            c.tensor("input embeddings", &fw, "input_embeddings", &f64s(&x), Tol::Abs(1e-4));
             for (call, z) in &trace.calls {
                 let module = if call.module == Module::L { "L_level" } else { "H_level" };
                 let name = format!("trace.{module}.out.c{}_1", call.index);
@@ -244,7 +259,7 @@ fn check_folder(dir: &Path) -> Checker {
 
     // ---- train: zero-filled initial carry, two segments, grads of loss / B ----
     let tr = load(&dir.join("train_step.safetensors"));
-    let mut model = Hrm::new(CpuBackend, &cfg, &store).unwrap();
+    let mut model = Hrm::new(be.clone(), &cfg, &store).unwrap();
     let batches = [batch(&cfg, &b, ""), batch(&cfg, &b, "_seg2")];
     let mut carry = model.initial_carry(&batches[0]);
     let mut rng = SplitMix64(0);
@@ -266,8 +281,8 @@ fn check_folder(dir: &Path) -> Checker {
                 }
             }
         }
-        c.tensor("z_H, z_L", &tr, &format!("z_H_{s}"), &f64s(&carry.z_h), Tol::Abs(1e-4));
-        c.tensor("z_H, z_L", &tr, &format!("z_L_{s}"), &f64s(&carry.z_l), Tol::Abs(1e-4));
+        c.tensor("z_H, z_L", &tr, &format!("z_H_{s}"), &f64s(&read(be, &carry.z_h)), Tol::Abs(1e-4));
+        c.tensor("z_H, z_L", &tr, &format!("z_L_{s}"), &f64s(&read(be, &carry.z_l)), Tol::Abs(1e-4));
         let steps: Vec<f64> = out.steps.iter().map(|&x| x as f64).collect();
         let halted: Vec<f64> = out.halted.iter().map(|&x| x as u8 as f64).collect();
         c.tensor("steps, halted", &tr, &format!("steps_{s}"), &steps, Tol::Exact);
@@ -278,7 +293,7 @@ fn check_folder(dir: &Path) -> Checker {
         c.tensor("current_data", &tr, &format!("current_data.inputs_{s}"), &as_f(&cd.inputs), Tol::Exact);
         c.tensor("current_data", &tr, &format!("current_data.labels_{s}"), &as_f(&cd.labels), Tol::Exact);
         c.tensor("current_data", &tr, &format!("current_data.puzzle_identifiers_{s}"), &as_f(&cd.puzzle_identifiers), Tol::Exact);
-        c.tensor("input embeddings", &tr, &format!("input_embeddings_{s}"), &f64s(model.input_embeddings().unwrap()), Tol::Abs(1e-4));
+        c.tensor("input embeddings", &tr, &format!("input_embeddings_{s}"), &f64s(&read(be, model.input_embeddings().unwrap())), Tol::Abs(1e-4));
         let grads = pollster::block_on(model.grads_to_store());
         for (name, g) in &grads {
             c.tensor("grads (rel to max)", &tr, &format!("grad.{name}_{s}"), &f64s(&g.data), Tol::RelMax(1e-4));
@@ -310,22 +325,49 @@ fn folders() -> Vec<PathBuf> {
     dirs
 }
 
-#[test]
-fn parity_with_official_vectors() {
+/// Every folder on `be`; each printed line names the backend.
+fn run_all<B: Backend + Clone>(label: &str, be: &B) {
     let dirs = folders();
     assert!(!dirs.is_empty(), "no parity folders found");
     let mut failed = Vec::new();
     for dir in &dirs {
         assert!(dir.join("config.json").exists(), "{}: no config.json", dir.display());
-        let c = check_folder(dir);
-        println!("== parity folder {}", dir.display());
+        let c = check_folder(be, dir);
+        println!("[{label}] == parity folder {}", dir.display());
         for (family, (err, name)) in &c.worst {
-            println!("   {family:<22} worst {err:.3e}  ({name})");
+            println!("[{label}]    {family:<22} worst {err:.3e}  ({name})");
         }
         for f in &c.failures {
-            println!("   FAIL {f}");
-            failed.push(format!("{}: {f}", dir.display()));
+            println!("[{label}]    FAIL {f}");
+            failed.push(format!("[{label}] {}: {f}", dir.display()));
         }
     }
-    assert!(failed.is_empty(), "{} parity failures:\n{}", failed.len(), failed.join("\n"));
+    assert!(failed.is_empty(), "{} parity failures on the {label} backend:\n{}", failed.len(), failed.join("\n"));
+}
+
+#[test]
+fn parity_with_official_vectors_on_cpu() {
+    run_all("cpu", &CpuBackend);
+}
+
+#[test]
+fn parity_with_official_vectors_on_gpu() {
+    match GpuBackend::new_blocking() {
+        Ok(be) => {
+            println!("[gpu] adapter: {}", be.context().info());
+            run_all("gpu", &be);
+            if let Some(e) = be.error() {
+                panic!("[gpu] backend error during parity: {e}");
+            }
+        }
+        Err(e) => {
+            let required = std::env::var("HRM_REQUIRE_GPU").is_ok_and(|v| v == "1");
+            // Straight to the process's stderr: the harness captures print!/eprint! of passing tests.
+            let _ = writeln!(
+                std::io::stderr(),
+                "\n!!!! [gpu] PARITY NOT RUN ON THE GPU BACKEND: {e}\n!!!! (install a Vulkan driver, e.g. mesa-vulkan-drivers; HRM_REQUIRE_GPU=1 makes this a failure)\n"
+            );
+            assert!(!required, "[gpu] HRM_REQUIRE_GPU=1 but no GPU backend: {e}");
+        }
+    }
 }

@@ -12,6 +12,7 @@ pub mod synthetic;
 pub mod tab_train;
 pub mod dataset;
 pub mod puzzles;
+pub mod puzzle_eval;
 pub mod tensor;
 pub mod train;
 

@@ -339,6 +339,16 @@ impl Adam {
         self.state.get(name)
     }
 
+    /// Sets one tensor's state (used when the moments live on a device and are gathered for a save).
+    pub fn set_moments(&mut self, name: &str, moments: Moments) {
+        self.state.insert(name.to_string(), moments);
+    }
+
+    /// The names of the tensors that have state.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.state.keys().map(String::as_str)
+    }
+
     /// The whole state as named tensors (`{prefix}{name}.exp_avg` / `.exp_avg_sq` with the parameter's
     /// length, `.step` as a one-element tensor), ready to go into a safetensors checkpoint. The step is
     /// stored as f32 as torch stores it; it is exact up to 2^24 steps.

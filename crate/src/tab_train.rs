@@ -9,9 +9,6 @@
 //! state stored in a checkpoint is just the number of batches drawn ([`SessionData::batches`]), and a
 //! resumed run sees exactly the batches an uninterrupted one would have seen.
 
-mod shared_gpu;
-pub use shared_gpu::SharedGpu;
-
 use serde::{Deserialize, Serialize};
 
 use crate::backend::Backend;

@@ -12,15 +12,15 @@
 //!   an opaque value for the caller's data stream), so a resumed run continues bit for bit.
 //!
 //! No threads, clocks or files here (none exist in wasm32): the caller times steps and stores states.
-//! The optimizers run on host copies of the parameters (read the gradients, update, write the
-//! parameters back), which works on every [`Backend`]; a GPU backend can later do the same on the device
-//! with the WGSL twins of `optim.rs`.
+//! The optimizers are backend ops ([`Backend::adam_update`], [`Backend::sign_sgd_rows`]): weights and
+//! Adam moments stay on the device, and a training step reads back only what the segment itself reads
+//! (Q logits and per-row loss statistics). The moments come to the host only in [`Trainer::save_state`].
 
 use serde::{Deserialize, Serialize};
 
-use crate::backend::Backend;
+use crate::backend::{AdamStep, Backend};
 use crate::model::{param_specs, Batch, Carry, Hrm, Metrics, ModelError, SplitMix64, PREFIX};
-use crate::optim::{Adam, AdamConfig, AdamVariant, LrSchedule, OptimError, SignSgd};
+use crate::optim::{Adam, AdamAtan2Coeffs, AdamConfig, AdamVariant, AdamWCoeffs, LrSchedule, Moments, OptimError, SignSgd};
 use crate::checkpoint::{self, CheckpointError, DType};
 use crate::tensor::{HostTensor, ParamStore};
 use crate::{Checkpoint, Config};
@@ -284,27 +284,33 @@ const ADAM_PREFIX: &str = "optim.adam.";
 const CARRY_H: &str = "carry.z_H";
 const CARRY_L: &str = "carry.z_L";
 
+/// One parameter's Adam state on the backend: its own step count (as torch keeps it) and the moments.
+struct DeviceMoments<B: Backend> {
+    step: u64,
+    exp_avg: B::Buf,
+    exp_avg_sq: B::Buf,
+}
+
 /// A model being trained: the model, the optimizers, the persistent carry and the step count.
 pub struct Trainer<B: Backend + Clone> {
     model: Hrm<B>,
     config: TrainConfig,
-    adam: Adam,
+    adam: AdamConfig,
     sign: SignSgd,
     step: u64,
     carry: Option<Carry<B>>,
     halt_rng: SplitMix64,
-    /// Host copies of the parameters, in the model's parameter order: (name, values).
-    params: Vec<(String, Vec<f32>)>,
-    /// Host copy of `puzzle_emb.weights` (empty without a puzzle embedding).
-    puzzle_emb: Vec<f32>,
+    /// Adam state per parameter, in the model's parameter order: (name, state once stepped).
+    moments: Vec<(String, Option<DeviceMoments<B>>)>,
 }
 
 impl<B: Backend + Clone> Trainer<B> {
     /// Starts training `model` from its current weights with fresh optimizer state.
     pub async fn new(model: Hrm<B>, config: TrainConfig) -> Result<Trainer<B>, TrainError> {
         config.validate()?;
-        let adam = Adam::new(config.adam())?;
-        let mut t = Trainer {
+        let adam = Adam::new(config.adam())?.config;
+        let moments = param_specs(model.config()).into_iter().map(|(n, _)| (format!("{PREFIX}{n}"), None)).collect();
+        Ok(Trainer {
             model,
             config,
             adam,
@@ -312,23 +318,8 @@ impl<B: Backend + Clone> Trainer<B> {
             step: 0,
             carry: None,
             halt_rng: SplitMix64(config.seed),
-            params: Vec::new(),
-            puzzle_emb: Vec::new(),
-        };
-        t.sync_host_copies().await;
-        Ok(t)
-    }
-
-    async fn sync_host_copies(&mut self) {
-        let be = self.model.backend().clone();
-        let names = param_specs(self.model.config()).into_iter().map(|(n, _)| format!("{PREFIX}{n}"));
-        let values = be.read(&self.model.params().iter()).await;
-        self.params = names.into_iter().zip(values).collect();
-        self.puzzle_emb = if self.model.config().puzzle_emb_ndim > 0 {
-            be.read(&[&self.model.buffers().puzzle_emb]).await.remove(0)
-        } else {
-            Vec::new()
-        };
+            moments,
+        })
     }
 
     pub fn model(&self) -> &Hrm<B> {
@@ -348,6 +339,12 @@ impl<B: Backend + Clone> Trainer<B> {
     pub fn step(&self) -> u64 {
         self.step
     }
+    /// Which rows the next step gives a new example (the halted ones; None before the first step:
+    /// all). A data source may fill only these rows; the others keep the example in their carry.
+    pub fn rows_taking_new_data(&self) -> Option<&[bool]> {
+        self.carry.as_ref().map(|c| c.halted.as_slice())
+    }
+
     /// The learning rate the next step will use.
     pub fn next_lr(&self) -> f64 {
         self.config.schedule(self.config.lr).lr(self.step + 1)
@@ -372,22 +369,33 @@ impl<B: Backend + Clone> Trainer<B> {
         let emb_lr = self.config.schedule(self.config.puzzle_emb_lr).lr(step);
         let be = self.model.backend().clone();
 
-        // SignSGD on the puzzle-embedding rows this batch used.
+        // SignSGD on the puzzle-embedding rows this batch used (ids checked here: the GPU cannot say).
         let dim = self.model.config().puzzle_emb_ndim;
         if dim > 0 {
-            let ids = self.model.puzzle_grad_ids().to_vec();
-            let row_grads = be.read(&[self.model.puzzle_grad()]).await.remove(0);
-            self.sign.step(emb_lr, &mut self.puzzle_emb, dim, &ids, &row_grads)?;
-            be.write(&mut self.model.buffers_mut().puzzle_emb, &self.puzzle_emb);
+            let rows = self.model.config().num_puzzle_identifiers;
+            let ids = self.model.puzzle_grad_ids();
+            if let Some((row, &id)) = ids.iter().enumerate().find(|(_, &id)| id < 0 || id as usize >= rows) {
+                return Err(OptimError::PuzzleId { id: id as i64, row, rows }.into());
+            }
+            let ids = be.upload_i32(ids);
+            // The model's gradient and its embedding cannot be borrowed together: a device copy.
+            let mut row_grads = be.alloc(be.len(self.model.puzzle_grad()));
+            be.copy(self.model.puzzle_grad(), &mut row_grads);
+            be.sign_sgd_rows(&mut self.model.buffers_mut().puzzle_emb, dim, &ids, &row_grads, emb_lr, self.sign.weight_decay)?;
         }
 
-        // Adam(ATan2) on every parameter.
-        let grads = be.read(&self.model.grads().iter()).await;
-        for ((name, p), g) in self.params.iter_mut().zip(&grads) {
-            self.adam.step_tensor(lr, name, p, g)?;
+        // Adam(ATan2) on every parameter, moments made (zero) on a tensor's first step as torch does.
+        let adam = self.adam;
+        for ((name, param, grad), (_, state)) in self.model.params_and_grads_mut().into_iter().zip(&mut self.moments) {
+            let n = be.len(param);
+            let st = state.get_or_insert_with(|| DeviceMoments { step: 0, exp_avg: be.alloc(n), exp_avg_sq: be.alloc(n) });
+            st.step += 1;
+            let c = adam_step(&adam, st.step, lr);
+            be.adam_update(&c, param, grad, &mut st.exp_avg, &mut st.exp_avg_sq).map_err(|e| name_optim_error(e, &name))?;
         }
-        for ((_, buf, _), (_, p)) in self.model.params_and_grads_mut().into_iter().zip(&self.params) {
-            be.write(buf, p);
+        be.submit();
+        if let Some(why) = be.failure() {
+            return Err(TrainError::State(format!("the backend failed during step {step} (fall back to the CPU backend from the last saved state): {why}")));
         }
         self.step = step;
         Ok(StepLog::new(step, lr, out.loss, &out.metrics, batch.rows))
@@ -397,8 +405,17 @@ impl<B: Backend + Clone> Trainer<B> {
     /// [`Trainer::resume`] untouched.
     pub async fn save_state(&self, data: serde_json::Value) -> TrainState {
         let model = self.model.to_param_store().await;
-        let mut tensors = self.adam.state_tensors(ADAM_PREFIX);
         let be = self.model.backend();
+        let stepped: Vec<(&str, &DeviceMoments<B>)> = self.moments.iter().filter_map(|(n, s)| s.as_ref().map(|s| (n.as_str(), s))).collect();
+        let bufs: Vec<&B::Buf> = stepped.iter().flat_map(|(_, s)| [&s.exp_avg, &s.exp_avg_sq]).collect();
+        let mut values = be.read(&bufs).await.into_iter();
+        // Only the state is serialised (the config was validated when the trainer was made).
+        let mut adam = Adam::new(AdamConfig::default()).expect("the default Adam config is valid");
+        for (name, s) in stepped {
+            let (exp_avg, exp_avg_sq) = (values.next().unwrap_or_default(), values.next().unwrap_or_default());
+            adam.set_moments(name, Moments { step: s.step, exp_avg, exp_avg_sq });
+        }
+        let mut tensors = adam.state_tensors(ADAM_PREFIX);
         let carry = match &self.carry {
             Some(c) => {
                 let shape = vec![c.halted.len(), self.model.config().total_seq(), self.model.config().hidden_size];
@@ -432,7 +449,20 @@ impl<B: Backend + Clone> Trainer<B> {
     pub async fn resume(model: Hrm<B>, state: &TrainState) -> Result<(Trainer<B>, serde_json::Value), TrainError> {
         let meta = &state.meta;
         let mut t = Trainer::new(model, meta.config).await?;
-        t.adam.load_state(ADAM_PREFIX, &state.tensors)?;
+        let mut adam = Adam::new(t.adam)?;
+        adam.load_state(ADAM_PREFIX, &state.tensors)?;
+        if let Some(unknown) = adam.names().find(|n| !t.moments.iter().any(|(p, _)| p == n)) {
+            return Err(TrainError::State(format!("optimizer state for `{unknown}`, which the model does not have")));
+        }
+        let be = t.model.backend().clone();
+        for ((name, param), (_, state)) in t.model.params_and_grads_mut().into_iter().map(|(n, p, _)| (n, be.len(p))).zip(&mut t.moments) {
+            if let Some(m) = adam.moments(&name) {
+                if m.exp_avg.len() != param {
+                    return Err(OptimError::StateLength { name, state: m.exp_avg.len(), param }.into());
+                }
+                *state = Some(DeviceMoments { step: m.step, exp_avg: be.upload(&m.exp_avg), exp_avg_sq: be.upload(&m.exp_avg_sq) });
+            }
+        }
         t.step = meta.step;
         t.halt_rng = SplitMix64(meta.halt_rng);
         if let Some(c) = &meta.carry {
@@ -455,5 +485,22 @@ impl<B: Backend + Clone> Trainer<B> {
             t.carry = Some(Carry { z_h: be.upload(&zh.data), z_l: be.upload(&zl.data), steps: c.steps.clone(), halted: c.halted.clone(), current_data });
         }
         Ok((t, meta.data.clone()))
+    }
+}
+
+/// The scalars of Adam step `step` (1-based, per tensor) at learning rate `lr`.
+fn adam_step(c: &AdamConfig, step: u64, lr: f64) -> AdamStep {
+    match c.variant {
+        AdamVariant::Atan2 => AdamStep::Atan2(AdamAtan2Coeffs::new(step, lr, c.beta1, c.beta2, c.weight_decay)),
+        AdamVariant::AdamW { eps } => AdamStep::AdamW(AdamWCoeffs::new(step, lr, c.beta1, c.beta2, c.weight_decay, eps)),
+    }
+}
+
+/// The backend's length errors name the op; name the tensor instead.
+fn name_optim_error(e: OptimError, tensor: &str) -> OptimError {
+    match e {
+        OptimError::GradLength { param, grad, .. } => OptimError::GradLength { name: tensor.into(), param, grad },
+        OptimError::StateLength { state, param, .. } => OptimError::StateLength { name: tensor.into(), state, param },
+        e => e,
     }
 }

@@ -26,8 +26,8 @@ export async function startBrowser() {
 }
 
 /** A fresh page whose problems are collected in `problems` (console errors, uncaught errors,
- *  worker errors, failed requests). */
-export async function openPage(browser, url, viewport = { width: 1200, height: 1000 }) {
+ *  worker errors, failed requests). `beforeGoto(page)` runs before navigation (e.g. routes). */
+export async function openPage(browser, url, viewport = { width: 1200, height: 1000 }, { beforeGoto } = {}) {
   const context = await browser.newContext({ viewport });
   const page = await context.newPage();
   const problems = [];
@@ -39,6 +39,7 @@ export async function openPage(browser, url, viewport = { width: 1200, height: 1
   page.on('worker', (w) => w.on('console', watch('worker')));
   page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText ?? ''}`));
   page.on('response', (r) => { if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`); });
+  if (beforeGoto) await beforeGoto(page);
   await page.goto(url);
   await page.waitForSelector('body[data-ready=true]', { timeout: 30_000 });
   return { page, problems, close: () => context.close() };

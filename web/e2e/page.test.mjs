@@ -32,14 +32,14 @@ const load = async (query = '', viewport) => {
   return open.page;
 };
 
-test('the page loads, reports the backends and says the model is not available yet', async () => {
+test('the page loads, reports the backends and says which model to load first', async () => {
   const page = await load();
   const backend = await page.textContent('#backend-status');
   // Headless Chromium with --enable-unsafe-webgpu offers SwiftShader, a software fallback.
   assert.match(backend, /WebGPU adapter .*software fallback: the CPU \(wasm\) path is usually faster/);
   assert.match(await page.textContent('#version'), /^hrm \d+\.\d+\.\d+ · wasm$/);
   await page.click('#hrm-solve-sudoku');
-  await page.waitForFunction(() => /not available in this build yet/.test(document.querySelector('#hrm-status').textContent));
+  await page.waitForFunction(() => /No sudoku model is loaded/.test(document.querySelector('#hrm-error').textContent));
   assert.equal(await page.$$eval('#trace .tcell', (c) => c.length), 0, 'no invented trace is shown');
   // Training in the tab is wired (e2e/train.test.mjs exercises it): its Start button is offered.
   await page.waitForSelector('.train-start:not([disabled])');
@@ -212,7 +212,8 @@ test('load a checkpoint: the parity weights are read and checked; wrong files ge
     { name: 'weights.safetensors', mimeType: 'application/octet-stream', buffer: weights },
     { name: 'config.json', mimeType: 'application/json', buffer: config },
   ]);
-  await page.waitForFunction(() => /^Read weights\.safetensors: /.test(document.querySelector('#ckpt-status').textContent));
+  // the parity weights are Sudoku-shaped, so the page also loads them to run
+  await page.waitForFunction(() => /^Read weights\.safetensors: .* Loaded it to run: a Sudoku model/.test(document.querySelector('#ckpt-status').textContent));
   assert.match(await page.textContent('#ckpt-status'), /trainable parameters in 23 tensors/);
   assert.match(await page.textContent('#ckpt-summary'), /tensors \(23\)/);
   await shot(page, '08-checkpoint-read');

@@ -2,15 +2,12 @@
 
 import './style.css';
 import { describeBackend } from './backend';
-import { pickCheckpointFiles } from './checkpoint-files';
-import { emptyMaze, fromText, fromUrl, toText, toTokens, toUrl, clampSize, type Maze } from './maze';
+import { emptyMaze, fromText, fromUrl, toText, toUrl, clampSize, type Maze } from './maze';
 import { MazeEditor } from './maze-editor';
-import { ResidualPlot, QPanel } from './plots';
+import { HrmPanel } from './hrm-panel';
 import type { BackendChoice, Difficulty, Hello, WorkerEvent } from './protocol';
 import { SudokuBoard } from './sudoku-board';
 import { conflicts, formatMs, fromLine, toLine } from './sudoku';
-import type { Trace } from './trace';
-import { PlayerControls, TracePlayer, TraceView } from './trace-player';
 import { TrainingPanel } from './training-panel';
 import { readSettings, writeSettings, type Settings } from './url-state';
 import { WorkerClient, latestOnly } from './worker-client';
@@ -37,7 +34,7 @@ const showBackend = (): void => {
   const gpu = describeBackend(hello.backend);
   const picked = settings.backend as BackendChoice;
   const note = picked === 'webgpu' && hello.backend.webgpu !== 'available' ? ' You chose WebGPU, which is not available here: the CPU path will run.' : '';
-  $('backend-status').textContent = `${gpu}${note}${hello.hrmAvailable ? '' : ' (No model is wired into this build yet.)'}`;
+  $('backend-status').textContent = `${gpu}${note}`;
 };
 backendSelect.addEventListener('change', () => {
   settings.backend = backendSelect.value as BackendChoice;
@@ -178,105 +175,11 @@ document.addEventListener('paste', (e) => {
   void loadSudokuText(text, 'the paste');
 });
 
-// ---------- HRM ----------
-const hrmStatus = $('hrm-status');
-const segmentsInput = $<HTMLInputElement>('hrm-segments');
-const actInput = $<HTMLInputElement>('hrm-act');
-segmentsInput.value = String(settings.segments);
-actInput.checked = settings.act;
-segmentsInput.addEventListener('change', () => {
-  settings.segments = Math.min(64, Math.max(1, Math.round(Number(segmentsInput.value)) || 1));
-  segmentsInput.value = String(settings.segments);
-  saveUrl();
-});
-actInput.addEventListener('change', () => {
-  settings.act = actInput.checked;
-  saveUrl();
-});
-
-const player = new TracePlayer(undefined, settings.speed);
-new TraceView($('trace'), player);
-new PlayerControls($('trace'), player);
-const residuals = new ResidualPlot($('residuals'));
-const qpanel = new QPanel($('qvalues'));
-player.onChange(() => {
-  residuals.setCursor(player.index);
-  const t = player.current;
-  if (t) qpanel.setSegments(t.segments, t.steps[player.index]?.segment ?? -1);
-  if (player.speed !== settings.speed) {
-    settings.speed = player.speed;
-    saveUrl();
-  }
-});
-
-// Runs stream in as events; the player gets the whole run when it is done.
-const runs = new Map<number, Trace>();
-worker.onEvent((ev: WorkerEvent) => {
-  if (ev.type.startsWith('train.')) return training.onEvent(ev);
-  const run = runs.get(ev.runId);
-  if (!run) return;
-  if (ev.type === 'trace.step') run.steps.push(ev.step);
-  else if (ev.type === 'trace.segment') run.segments.push(ev.segment);
-  else if (ev.type === 'trace.done') {
-    runs.delete(ev.runId);
-    const bad = player.load(run);
-    if (bad) hrmStatus.textContent = `The model's trace is malformed: ${bad}`;
-    residuals.setSteps(run.steps);
-    qpanel.setSegments(run.segments);
-  }
-});
-
-const solveWithHrm = async (task: 'sudoku' | 'maze'): Promise<void> => {
-  hrmStatus.classList.remove('error');
-  const input = task === 'sudoku' ? board.getCells().map((d) => d + 1) : toTokens(editor.getMaze());
-  try {
-    const { runId } = await worker.call('hrm.solve', {
-      task, input, segments: settings.segments, actHalting: settings.act, backend: settings.backend,
-    });
-    runs.set(runId, { task, seqLen: input.length, vocab: task === 'sudoku' ? 11 : 6, input, steps: [], segments: [] });
-    hrmStatus.textContent = 'Running…';
-  } catch (e) {
-    hrmStatus.textContent = errorText(e);
-    hrmStatus.classList.add('error');
-  }
-};
-$('hrm-solve-sudoku').addEventListener('click', () => void solveWithHrm('sudoku'));
-$('hrm-solve-maze').addEventListener('click', () => void solveWithHrm('maze'));
-
-// ---------- checkpoints the user chooses or drops ----------
-const ckptStatus = $('ckpt-status');
-const ckptError = $('ckpt-error');
-const loadCheckpoint = async (files: File[]): Promise<void> => {
-  ckptStatus.textContent = '';
-  ckptError.textContent = '';
-  $('ckpt-details').hidden = true;
-  const picked = pickCheckpointFiles(files);
-  if (typeof picked === 'string') {
-    ckptError.textContent = `Not loaded: ${picked}`;
-    return;
-  }
-  try {
-    ckptStatus.textContent = `Reading ${picked.weights.name}…`;
-    const weights = new Uint8Array(await picked.weights.arrayBuffer());
-    const config = picked.config ? await picked.config.text() : null;
-    const info = await worker.call('checkpoint.inspect', { weights, config });
-    ckptStatus.textContent = `Read ${picked.weights.name}: ${info.parameters.toLocaleString('en')} trainable parameters in ${info.tensors} tensors, checked against its config. ` +
-      'Running it in the page waits for the model wiring (see above).';
-    $('ckpt-summary').textContent = info.summary;
-    $('ckpt-details').hidden = false;
-  } catch (e) {
-    ckptStatus.textContent = '';
-    ckptError.textContent = `Not loaded: ${errorText(e)}`;
-  }
-};
-const ckptInput = $<HTMLInputElement>('ckpt-file');
-ckptInput.addEventListener('change', () => void loadCheckpoint([...(ckptInput.files ?? [])]));
-const hrmSection = $('hrm-section');
-hrmSection.addEventListener('dragover', (e) => e.preventDefault());
-hrmSection.addEventListener('drop', (e) => {
-  e.preventDefault();
-  void loadCheckpoint([...(e.dataTransfer?.files ?? [])]);
-});
+// ---------- HRM (hrm-panel.ts) ----------
+const hrm = new HrmPanel({ worker, board, editor, settings, saveUrl });
+board.onChange(() => hrm.edited('sudoku'));
+editor.onChange(() => hrm.edited('maze'));
+backendSelect.addEventListener('change', () => void hrm.setBackend(settings.backend));
 
 // ---------- training in the tab (training-panel.ts; the loop runs in the worker) ----------
 const training = new TrainingPanel($('training'), {
@@ -288,8 +191,9 @@ const training = new TrainingPanel($('training'), {
   restore: () => worker.call('train.restore', {}),
   weights: () => worker.call('train.weights', {}),
 }, {
-  // The trained weights take the same path as a checkpoint the user drops in.
-  useModel: (w) => loadCheckpoint([new File([w.weights as BlobPart], w.fileName)]),
+  // The trained weights take the same path as a checkpoint the user drops in (checked, then loaded
+  // into the solver when it is a Sudoku or maze model).
+  useModel: (w) => hrm.loadFiles([new File([w.weights as BlobPart], w.fileName)]),
   download: (w) => {
     const url = URL.createObjectURL(new Blob([w.weights as BlobPart], { type: 'application/octet-stream' }));
     const a = document.createElement('a');
@@ -300,6 +204,9 @@ const training = new TrainingPanel($('training'), {
   },
 });
 document.addEventListener('visibilitychange', () => void training.visibilityChanged(document.visibilityState === 'hidden'));
+worker.onEvent((ev: WorkerEvent) => {
+  if (ev.type.startsWith('train.')) training.onEvent(ev);
+});
 
 // ---------- start ----------
 async function startUp(): Promise<void> {
@@ -307,7 +214,8 @@ async function startUp(): Promise<void> {
     hello = await worker.call('hello', {});
     $('version').textContent = `hrm ${hello.version} · wasm`;
     showBackend();
-    if (!hello.hrmAvailable) hrmStatus.textContent = hello.hrmUnavailableReason;
+    if (!hello.hrmAvailable) $('hrm-status').textContent = hello.hrmUnavailableReason;
+    await hrm.loadManifest();
     if (hello.trainingAvailable) await training.init();
     else training.setUnavailable('Training in the tab is not available in this build.');
   } catch (e) {

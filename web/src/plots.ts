@@ -254,3 +254,82 @@ export class LineChart {
     svg.setAttribute('aria-label', last ? `${this.title}, latest ${last[1].toPrecision(3)} at step ${last[0]}` : `${this.title}: no data yet`);
   }
 }
+
+export interface PcaGeometry { points: [number, number][]; line: string }
+
+/** Scales [x0, y0, x1, y1, …] into the box (same scale on both axes, so distances read true). */
+export function pcaGeometry(xy: ArrayLike<number>, box: Box): PcaGeometry {
+  const n = Math.floor(xy.length / 2);
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < 2 * n; i++) {
+    const v = xy[i]!;
+    if (Number.isFinite(v)) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+  }
+  if (!(hi > lo)) { lo = -1; hi = 1; }
+  const span = hi - lo;
+  const side = Math.min(box.width, box.height) - 2 * box.pad;
+  const x0 = (box.width - side) / 2;
+  const y0 = (box.height - side) / 2;
+  const points: [number, number][] = [];
+  for (let i = 0; i < n; i++) {
+    const x = x0 + ((xy[2 * i]! - lo) / span) * side;
+    const y = y0 + side - ((xy[2 * i + 1]! - lo) / span) * side;
+    points.push([x, y]);
+  }
+  return { points, line: points.map(([x, y]) => `${x.toFixed(1)},${y.toFixed(1)}`).join(' ') };
+}
+
+/** The z_L and z_H trajectories on their first two principal components, side by side; the
+ *  point of the step being shown is ringed. */
+export class PcaPlot {
+  readonly element: HTMLElement;
+  private readonly box: Box = { width: 260, height: 220, pad: 30 };
+  private readonly svgs: { L: SVGSVGElement; H: SVGSVGElement };
+  private pca: { l: ArrayLike<number>; h: ArrayLike<number>; explainedL: [number, number]; explainedH: [number, number]; truncated: boolean } | null = null;
+
+  constructor(parent: HTMLElement) {
+    this.element = document.createElement('div');
+    this.element.className = 'pca-plots';
+    const mk = (): SVGSVGElement => el('svg', { viewBox: `0 0 ${this.box.width} ${this.box.height}`, class: 'plot pca-plot', role: 'img' });
+    this.svgs = { L: mk(), H: mk() };
+    this.element.append(this.svgs.L, this.svgs.H);
+    parent.append(this.element);
+    this.set(null);
+  }
+
+  set(pca: PcaPlot['pca']): void {
+    this.pca = pca;
+    this.setCursor(null, -1);
+  }
+
+  /** `module` and index among that module's calls of the step shown (-1: none). */
+  setCursor(module: 'L' | 'H' | null, k: number): void {
+    for (const m of ['L', 'H'] as const) {
+      const svg = this.svgs[m];
+      svg.replaceChildren();
+      const b = this.box;
+      const name = m === 'L' ? 'z_L (worker)' : 'z_H (planner)';
+      if (!this.pca) {
+        svg.append(text(b.width / 2, b.height / 2, `PCA of ${name}: no run yet`, 'middle'));
+        svg.setAttribute('aria-label', `PCA of ${name}: no run recorded yet`);
+        continue;
+      }
+      const xy = m === 'L' ? this.pca.l : this.pca.h;
+      const ex = m === 'L' ? this.pca.explainedL : this.pca.explainedH;
+      const g = pcaGeometry(xy, b);
+      const colour = m === 'L' ? PALETTE.blue : PALETTE.orange;
+      svg.append(el('polyline', { points: g.line, fill: 'none', stroke: colour, 'stroke-width': 1, 'stroke-opacity': 0.7, ...(m === 'H' ? { 'stroke-dasharray': '4 2' } : {}) }));
+      g.points.forEach(([x, y], i) => {
+        const attrs = { fill: colour, class: 'pca-point' };
+        svg.append(m === 'L' ? el('circle', { cx: x, cy: y, r: 2, ...attrs }) : el('rect', { x: x - 2.5, y: y - 2.5, width: 5, height: 5, ...attrs }));
+        if (i === 0) svg.append(text(x + 4, y - 4, 'start'));
+      });
+      const at = module === m ? g.points[k] : undefined;
+      if (at) svg.append(el('circle', { cx: at[0], cy: at[1], r: 6, fill: 'none', stroke: 'currentColor', 'stroke-width': 2, class: 'cursor' }));
+      svg.append(text(4, 12, name));
+      svg.append(text(4, 25, `PC1 ${(100 * ex[0]).toFixed(0)}% · PC2 ${(100 * ex[1]).toFixed(0)}% of variance${this.pca.truncated ? ' (first steps only)' : ''}`));
+      svg.setAttribute('aria-label', `PCA of ${name} over ${g.points.length} states`);
+    }
+  }
+}

@@ -2,7 +2,7 @@
 // so the page never freezes. Every request carries an id; the worker answers it exactly once with
 // a Reply; long jobs (an HRM run, training) also stream Events.
 
-import type { Task, TraceStep, SegmentEnd } from './trace';
+import type { Task, TraceStep, SegmentEnd, TracePca } from './trace';
 
 export type Difficulty = 'easy' | 'medium' | 'hard' | 'extreme';
 export const DIFFICULTIES: readonly Difficulty[] = ['easy', 'medium', 'hard', 'extreme'];
@@ -66,7 +66,50 @@ export interface HrmSolveRequest {
   segments: number;
   actHalting: boolean;
   backend: BackendChoice;
+  /** Keep the planner's and the worker's current states and only change the input (an edit
+   *  mid-run: the view re-converges); otherwise start from H_init / L_init. */
+  resume?: boolean;
 }
+
+// ---- HRM models and runs (the solve part of the page) ----
+/** A loaded model, as the worker reports it. */
+export interface HrmModel {
+  name: string;
+  task: Task | 'unknown';
+  seqLen: number;
+  vocab: number;
+  /** Side of the grid it reads (9 for Sudoku, N for N×N mazes). */
+  size: number;
+  hCycles: number;
+  lCycles: number;
+  haltMaxSteps: number;
+  parameters: number;
+  hidden: number;
+  distribution: 'stablemax' | 'softmax';
+  configJson: string;
+}
+/** Which backend runs the model now. */
+export interface HrmBackend {
+  backend: 'cpu' | 'webgpu';
+  adapter: string;
+  /** True on a software adapter (SwiftShader, WARP, lavapipe): the CPU path is usually faster. */
+  software: boolean;
+  /** Why the backend differs from the one asked for, if it does ('' otherwise). */
+  note: string;
+}
+export interface HrmRunStart {
+  task: Task;
+  /** Cells of the grid the user sees (a maze embedded in a larger model is cropped back). */
+  seqLen: number;
+  vocab: number;
+  input: number[];
+  distribution: 'stablemax' | 'softmax';
+  backend: HrmBackend;
+  /** The model's grid side and the drawn one (equal unless a smaller maze was embedded). */
+  modelSize: number;
+  resumed: boolean;
+}
+export type HrmRunEnd = 'halted' | 'segments' | 'stopped' | 'error';
 
 /** Request name → [request body, reply body]. */
 export interface Api {
@@ -78,6 +121,9 @@ export interface Api {
   'maze.generate': [{ size: number; minPath: number; seed: number }, MazeGenerated];
   'checkpoint.inspect': [{ weights: Uint8Array; config: string | null }, CheckpointInfo];
   'hrm.solve': [HrmSolveRequest, { runId: number }];
+  'hrm.load': [{ weights: Uint8Array; config: string | null; name: string; backend: BackendChoice }, { model: HrmModel; backend: HrmBackend }];
+  'hrm.backend': [{ backend: BackendChoice }, { backends: HrmBackend[] }];
+  'hrm.stop': [Record<string, never>, { stopped: boolean }];
   // ---- training in the tab (train-worker.ts) ----
   'train.catalog': [Record<string, never>, TrainCatalog];
   'train.start': [TrainChoice, TrainSnapshot];
@@ -101,6 +147,8 @@ export type WorkerEvent =
   | { type: 'trace.segment'; runId: number; segment: SegmentEnd }
   | { type: 'trace.done'; runId: number }
   | { type: 'train.progress'; runId: number; progress: TrainProgress }
+  | { type: 'trace.start'; runId: number; start: HrmRunStart }
+  | { type: 'trace.end'; runId: number; end: HrmRunEnd; error: string; pca: TracePca | null; msPerSegment: number[] }
   | { type: 'train.eval'; runId: number; eval: TrainEvalPoint }
   | { type: 'train.state'; runId: number; snapshot: TrainSnapshot };
 

@@ -40,6 +40,11 @@ export class TracePlayer {
     return null;
   }
 
+  /** The loaded trace grew (a run streams in segment by segment): keep the position, redraw. */
+  extended(): void {
+    if (this.trace) this.notify();
+  }
+
   get index(): number { return this.idx; }
   get length(): number { return this.trace?.steps.length ?? 0; }
   get playing(): boolean { return this.stopTimer !== null; }
@@ -206,6 +211,7 @@ export class TraceView {
   private readonly grid: HTMLElement;
   private readonly detail: HTMLElement;
   private readonly modules: { H: HTMLElement; L: HTMLElement };
+  private readonly caption: HTMLElement;
   private cellEls: HTMLElement[] = [];
   private focusCell = -1;
 
@@ -225,10 +231,19 @@ export class TraceView {
     this.modules = { H: box('H · planner (slow)', 'module-h'), L: box('L · worker (fast)', 'module-l') };
     this.grid = document.createElement('div');
     this.grid.className = 'trace-grid';
+    // keyboard: focus the grid, arrows move between cells, the detail line reads the distribution
+    this.grid.tabIndex = 0;
+    this.grid.setAttribute('aria-label', 'the model\'s prediction; arrow keys read one cell\'s distribution');
+    this.grid.addEventListener('keydown', (e) => this.onGridKey(e));
     this.detail = document.createElement('div');
     this.detail.className = 'cell-detail';
     this.detail.setAttribute('aria-live', 'polite');
-    root.append(diagram, this.grid, this.detail);
+    this.caption = document.createElement('div');
+    this.caption.className = 'trace-caption';
+    const side = document.createElement('div');
+    side.className = 'trace-side';
+    side.append(this.caption, this.detail);
+    root.append(diagram, this.grid, side);
     parent.append(root);
     this.element = root;
     player.onChange(() => this.render());
@@ -244,9 +259,14 @@ export class TraceView {
       const c = document.createElement('div');
       c.className = 'tcell';
       c.tabIndex = -1;
-      const show = (): void => { this.focusCell = i; this.renderDetail(); };
+      const show = (): void => {
+        this.focusCell = i;
+        this.cellEls.forEach((el, k) => el.classList.toggle('cursor', k === i));
+        this.renderDetail();
+      };
       c.addEventListener('pointerenter', show);
       c.addEventListener('click', show);
+      c.addEventListener('focus', show);
       this.grid.append(c);
       this.cellEls.push(c);
     }
@@ -261,19 +281,22 @@ export class TraceView {
       this.grid.replaceChildren();
       this.cellEls = [];
       this.detail.textContent = '';
+      this.caption.textContent = '';
       return;
     }
+    this.caption.textContent = readoutCaption(s.module);
     const side = Math.round(Math.sqrt(t.seqLen));
     this.ensureCells(t.seqLen, side);
     const changed = changedCells(t, this.player.index);
     // Sudoku tokens: 1 blank, 2..10 digits 1..9. Maze tokens: 1 wall, 2 open, 3 S, 4 G, 5 path.
-    const digits = t.task === 'sudoku' ? s.prediction.map((tok) => (tok >= 2 && tok <= 10 ? tok - 1 : 0)) : [];
+    const digits = t.task === 'sudoku' ? Array.from(s.prediction, (tok) => (tok >= 2 && tok <= 10 ? tok - 1 : 0)) : [];
     const bad = t.task === 'sudoku' ? conflicts(digits) : new Set<number>();
     for (let i = 0; i < t.seqLen; i++) {
       const el = this.cellEls[i]!;
       const tok = s.prediction[i]!;
       const given = t.task === 'sudoku' ? t.input[i]! >= 2 : t.input[i] !== 2;
       el.className = 'tcell';
+      el.classList.toggle('cursor', i === this.focusCell);
       el.classList.toggle('given', given);
       el.classList.toggle('changed', changed[i] === true && this.player.index > 0);
       el.classList.toggle('violation', bad.has(i));
@@ -281,11 +304,27 @@ export class TraceView {
       if (t.task === 'sudoku') {
         el.textContent = digits[i] ? String(digits[i]) : '';
       } else {
-        el.textContent = '';
+        el.textContent = t.input[i] === 3 ? 'S' : t.input[i] === 4 ? 'G' : '';
         el.classList.add(['pad', 'wall', 'open', 'start', 'goal', 'path'][t.input[i]!] ?? 'open');
         if (tok === 5) el.classList.add('predicted');
       }
     }
+    this.renderDetail();
+  }
+
+  private onGridKey(e: KeyboardEvent): void {
+    const t = this.player.current;
+    if (!t) return;
+    const side = Math.round(Math.sqrt(t.seqLen));
+    const at = this.focusCell < 0 ? 0 : this.focusCell;
+    const r = Math.floor(at / side);
+    const c = at % side;
+    const to = { ArrowLeft: c > 0 ? at - 1 : at, ArrowRight: c < side - 1 ? at + 1 : at, ArrowUp: r > 0 ? at - side : at, ArrowDown: r < side - 1 ? at + side : at }[e.key];
+    if (to === undefined) return;
+    e.preventDefault();
+    e.stopPropagation(); // the player's own arrow keys step through the run
+    this.focusCell = to;
+    this.cellEls.forEach((el, i) => el.classList.toggle('cursor', i === to));
     this.renderDetail();
   }
 
@@ -298,11 +337,26 @@ export class TraceView {
       return;
     }
     const conf = s.confidence[i] ?? 0;
-    let line = `cell ${i + 1}: token ${s.prediction[i]} with p = ${conf.toFixed(3)}`;
+    const side = Math.round(Math.sqrt(t.seqLen));
+    const fn = t.distribution ?? 'model';
+    let line = `row ${Math.floor(i / side) + 1}, column ${(i % side) + 1}: ${tokenName(t.task, s.prediction[i]!)} with p = ${conf.toFixed(3)} (${fn})`;
     if (s.probs) {
-      const row = s.probs.slice(i * t.vocab, (i + 1) * t.vocab);
-      line += ' · ' + row.map((p, k) => `${k}:${p.toFixed(2)}`).join(' ');
+      const row = Array.from(s.probs.subarray(i * t.vocab, (i + 1) * t.vocab));
+      line += ' · ' + row.map((p, k) => `${tokenName(t.task, k)} ${p.toFixed(2)}`).join(' · ');
     }
     this.detail.textContent = line;
   }
+}
+
+/** What the grid shows at a step, named as the model computes it. */
+export function readoutCaption(module: 'L' | 'H'): string {
+  return module === 'H'
+    ? 'After this H update: lm_head(z_H), the model\'s answer at this point.'
+    : 'After this L step: the planner preview lm_head(f_H(z_H, z_L)), what the head would read if the planner updated now.';
+}
+
+/** A token as a person reads it: Sudoku digits (1 = blank), maze tiles. */
+export function tokenName(task: 'sudoku' | 'maze', tok: number): string {
+  if (task === 'sudoku') return tok === 0 ? 'PAD' : tok === 1 ? 'blank' : String(tok - 1);
+  return ['PAD', 'wall', 'open', 'S', 'G', 'path'][tok] ?? `token ${tok}`;
 }

@@ -21,13 +21,14 @@ export interface TraceStep {
   residualL: number | null;
   /** ‖z_H(k) − z_H(k−1)‖ for an H update, null for an L step. */
   residualH: number | null;
-  /** argmax of lm_head(z_H) per cell (after an H update), or what it would read if the planner
-   *  updated now (after an L step). Token ids in the task's vocabulary. */
-  prediction: number[];
+  /** argmax of lm_head(z_H) per cell (after an H update), or of the planner preview
+   *  lm_head(f_H(z_H, z_L)) — what the head would read if the planner updated now — after an L step.
+   *  Token ids in the task's vocabulary. */
+  prediction: Uint8Array;
   /** Probability of the chosen token per cell, in [0, 1]. */
-  confidence: number[];
+  confidence: Float32Array;
   /** Optional full distributions, row-major [cell][token]; shown for one cell on hover or tap. */
-  probs?: number[];
+  probs?: Float32Array;
 }
 
 export interface SegmentEnd {
@@ -47,6 +48,23 @@ export interface Trace {
   input: number[];
   steps: TraceStep[];
   segments: SegmentEnd[];
+  /** The 2-D PCA of the run's z_L and z_H states (one point per L step / H update), once done. */
+  pca?: TracePca;
+  /** Worker-side wall time of each segment (ms), once the run is done. */
+  msPerSegment?: number[];
+  /** How the per-cell probabilities were computed: the model's own output function. */
+  distribution?: 'stablemax' | 'softmax';
+}
+
+export interface TracePca {
+  /** [x0, y0, x1, y1, …] per L step (l) and per H update (h), in run order. */
+  l: Float32Array;
+  h: Float32Array;
+  /** Share of the trajectory's variance on PC1 and PC2. */
+  explainedL: [number, number];
+  explainedH: [number, number];
+  /** True when the run was too long to keep every state (the PCA covers the first ones). */
+  truncated: boolean;
 }
 
 /** Index of the step `unit` away from `from` in direction `dir`, clamped to the recorded run. */
@@ -72,7 +90,7 @@ export function changedCells(trace: Trace, index: number): boolean[] {
   const step = trace.steps[index];
   if (!step) return [];
   const prev = trace.steps[index - 1];
-  return step.prediction.map((t, i) => !prev || prev.prediction[i] !== t);
+  return Array.from(step.prediction, (t, i) => !prev || prev.prediction[i] !== t);
 }
 
 /** A one-line description of where a step sits, for the player's label and screen readers. */

@@ -13,6 +13,8 @@ export interface Settings {
   segments: number;
   act: boolean;
   speed: number;
+  /** The shipped model to load (its manifest id), or null for the first one of the task. */
+  model: string | null;
 }
 
 export const DEFAULTS: Settings = {
@@ -25,6 +27,7 @@ export const DEFAULTS: Settings = {
   segments: 16,
   act: true,
   speed: 4,
+  model: null,
 };
 
 const int = (v: string | null, lo: number, hi: number, dflt: number): number => {
@@ -46,6 +49,7 @@ export function readSettings(search: string): Settings {
     segments: int(q.get('segments'), 1, 64, DEFAULTS.segments),
     act: q.get('act') !== '0',
     speed: int(q.get('speed'), 1, 60, DEFAULTS.speed),
+    model: q.get('model'),
   };
 }
 
@@ -61,6 +65,7 @@ export function writeSettings(s: Settings): string {
   if (s.segments !== DEFAULTS.segments) q.set('segments', String(s.segments));
   if (!s.act) q.set('act', '0');
   if (s.speed !== DEFAULTS.speed) q.set('speed', String(s.speed));
+  if (s.model) q.set('model', s.model);
   const str = q.toString();
   return str ? `?${str}` : '';
 }

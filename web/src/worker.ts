@@ -1,30 +1,22 @@
 /// <reference lib="webworker" />
-// The Web Worker that owns the wasm module (and, once the HRM core lands, the model), so the page
-// never freezes. It answers every request of protocol.ts exactly once.
+// The Web Worker that owns the wasm module and the HRM models (hrm-worker.ts), so the page never
+// freezes. It answers every request of protocol.ts exactly once.
 
 import init, * as wasm from '../pkg/hrm.js';
 import { detectBackend } from './backend';
+import { HrmHost } from './hrm-worker';
 import type { Api, Hello, Kind, ReplyMsg, RequestMsg } from './protocol';
 import { TrainLoop, type SessionFactory } from './train-worker';
 import { defaultStore } from './train-store';
 
 declare const self: DedicatedWorkerGlobalScope;
 
-// Said to the user, as is, when they ask for the model or for training.
-//
-// Wiring the model (next step): wasm.rs gains an `HrmSession` (weights from a shipped or dropped
-// checkpoint) whose `solve(tokens, segments, act, on_event)` runs `Hrm::eval_segment` with an
-// `Observer` that, after every L/H call, computes ‖z − z_prev‖ (`Backend::row_diff_norm`), decodes
-// `lm_head(z_H)` (for an L call: the head applied to the current z_H as if the planner updated now)
-// into argmax tokens and chosen-token probabilities, and calls `on_event` with a `TraceStep`
-// (trace.ts); after each segment it reports Q-halt/Q-continue and whether ACT halted. This worker
-// then posts them as `trace.step` / `trace.segment` / `trace.done` events (protocol.ts) and sets
-// `hrmAvailable: true`; main.ts already assembles the events into a Trace for the player and plots.
-const HRM_UNAVAILABLE =
-  'The HRM model is not available in this build yet: the model and its trace recorder have not been wired into the wasm module. ' +
-  'The exact solvers above work; Solve with HRM will replay the real model\'s steps once it lands.';
-
 const ready = init();
+
+// The HRM models and runs (hrm-worker.ts); the adapter report is asked once.
+let report: ReturnType<typeof detectBackend> | null = null;
+const backendReport = (): ReturnType<typeof detectBackend> => (report ??= detectBackend(self.navigator.gpu));
+const hrm = new HrmHost(wasm, backendReport, (event) => self.postMessage({ event }));
 
 // ---- training in the tab: the loop (train-worker.ts) over the wasm TrainSession ----
 const trainFactory: SessionFactory = {
@@ -37,9 +29,8 @@ const trainFactory: SessionFactory = {
   },
   start: (spec, backend) => wasm.train_start(spec, backend),
   resume: (model, state, meta, backend) => wasm.train_resume(model, state, meta, backend),
-  backendReport: () => (gpuReport ??= detectBackend(self.navigator.gpu)),
+  backendReport,
 };
-let gpuReport: ReturnType<typeof detectBackend> | null = null;
 const training = new TrainLoop(trainFactory, defaultStore(self), (event) => self.postMessage({ event }));
 
 type Handler<K extends Kind> = (body: Api[K][0]) => Api[K][1] | Promise<Api[K][1]>;
@@ -55,10 +46,10 @@ const handlers: Handlers = {
   async hello(): Promise<Hello> {
     return {
       version: wasm.version(),
-      backend: await detectBackend(self.navigator.gpu),
-      hrmAvailable: false,
+      backend: await backendReport(),
+      hrmAvailable: true,
       trainingAvailable: true,
-      hrmUnavailableReason: HRM_UNAVAILABLE,
+      hrmUnavailableReason: '',
     };
   },
   'sudoku.parse': ({ text }) => ({ cells: [...wasm.sudoku_parse(text)] }),
@@ -83,9 +74,10 @@ const handlers: Handlers = {
     const c = wasm.checkpoint_inspect(weights, config ?? undefined);
     return { parameters: c.parameters, tensors: c.tensors, configJson: c.config_json, summary: c.summary };
   },
-  'hrm.solve': () => {
-    throw new Error(HRM_UNAVAILABLE);
-  },
+  'hrm.solve': (req) => hrm.solve(req),
+  'hrm.load': ({ weights, config, name, backend }) => hrm.load(weights, config, name, backend),
+  'hrm.backend': async ({ backend }) => ({ backends: await hrm.setBackend(backend) }),
+  'hrm.stop': async () => ({ stopped: await hrm.stop() }),
   'train.catalog': () => training.catalog(),
   'train.start': (choice) => training.start(choice),
   'train.pause': ({ reason }) => training.pause(reason),

@@ -14,15 +14,15 @@ export function syntheticTrace(segments = 2, hCycles = 2, lSteps = 3, seqLen = 8
         steps.push({
           segment: s, hCycle: h, lStep: l, module: 'L',
           residualL: 10 / 2 ** l, residualH: null,
-          prediction: input.map((t, i) => (t >= 2 ? t : 2 + ((i + steps.length) % 9))),
-          confidence: input.map(() => 0.5 + 0.1 * l),
+          prediction: Uint8Array.from(input, (t, i) => (t >= 2 ? t : 2 + ((i + steps.length) % 9))),
+          confidence: Float32Array.from(input, () => 0.5 + 0.1 * l),
         });
       }
       steps.push({
         segment: s, hCycle: h, lStep: lSteps, module: 'H',
         residualL: null, residualH: 5 / (1 + h + s),
-        prediction: input.map((t, i) => (t >= 2 ? t : 2 + (i % 9))),
-        confidence: input.map(() => 0.9),
+        prediction: Uint8Array.from(input, (t, i) => (t >= 2 ? t : 2 + (i % 9))),
+        confidence: Float32Array.from(input, () => 0.9),
       });
     }
     segs.push({ segment: s, qHalt: s - 0.5, qContinue: 0.5 - s, halted: s === segments - 1 });

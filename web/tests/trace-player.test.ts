@@ -55,7 +55,7 @@ describe('TracePlayer (synthetic test data)', () => {
     const p = new TracePlayer(new FakeClock());
     p.load(syntheticTrace());
     const bad = syntheticTrace();
-    bad.steps[0]!.confidence = [];
+    bad.steps[0]!.confidence = new Float32Array(0);
     expect(p.load(bad)).toMatch(/confidences/);
     expect(p.current!.steps[0]!.confidence).toHaveLength(81);
   });
@@ -115,6 +115,26 @@ describe('PlayerControls and TraceView (synthetic test data)', () => {
     expect(cells[1]!.style.getPropertyValue('--conf')).toBe('0.600');
     expect(cells.some((c) => c.classList.contains('changed'))).toBe(true);
     cells[4]!.dispatchEvent(new Event('click'));
-    expect(view.element.querySelector('.cell-detail')!.textContent).toMatch(/^cell 5: token \d+ with p = 0\.600/);
+    // synthetic confidences are 0.6 at L step 2; the distribution names the tokens as digits
+    expect(view.element.querySelector('.cell-detail')!.textContent).toMatch(/^row 1, column 5: \d with p = 0\.600/);
+    expect(view.element.querySelector('.trace-caption')!.textContent).toMatch(/planner preview lm_head\(f_H\(z_H, z_L\)\)/);
+    p.step('H', 1);
+    expect(view.element.querySelector('.trace-caption')!.textContent).toMatch(/H update: lm_head\(z_H\)/);
+  });
+});
+
+describe('TraceView keyboard', () => {
+  it('reads a cell\'s distribution with the arrow keys', () => {
+    document.body.replaceChildren();
+    const p = new TracePlayer(new FakeClock());
+    const view = new TraceView(document.body, p);
+    const t = syntheticTrace();
+    t.steps[0]!.probs = Float32Array.from({ length: 81 * 11 }, (_, i) => (i % 11 === 3 ? 0.5 : 0.05));
+    p.load(t);
+    const grid = view.element.querySelector<HTMLElement>('.trace-grid')!;
+    grid.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowRight', bubbles: true }));
+    grid.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowDown', bubbles: true }));
+    expect(view.element.querySelector('.cell-detail')!.textContent).toMatch(/^row 2, column 2: .* · 2 0\.50 ·/);
+    expect(view.element.querySelectorAll('.tcell.cursor')).toHaveLength(1);
   });
 });

@@ -33,7 +33,7 @@ describe('trace navigation (synthetic test data)', () => {
   it('marks changed cells against the previous step', () => {
     expect(changedCells(t, 0).every((c) => c)).toBe(true);
     const ch = changedCells(t, 1);
-    const expected = t.steps[1]!.prediction.map((p, i) => p !== t.steps[0]!.prediction[i]);
+    const expected = Array.from(t.steps[1]!.prediction, (p, i) => p !== t.steps[0]!.prediction[i]);
     expect(ch).toEqual(expected);
     expect(ch.some((c) => c)).toBe(true);
     expect(ch.some((c) => !c)).toBe(true); // givens never change
@@ -46,7 +46,7 @@ describe('trace navigation (synthetic test data)', () => {
     expect(validateTrace(t)).toBeNull();
     expect(validateTrace({ ...t, steps: [] })).toMatch(/no steps/);
     const bad = syntheticTrace();
-    bad.steps[2]!.prediction.pop();
+    bad.steps[2]!.prediction = bad.steps[2]!.prediction.subarray(0, 80);
     expect(validateTrace(bad)).toBe('step 3: 80 predictions, expected 81');
   });
 });

@@ -14,6 +14,11 @@
 //!   segment (Q logits and per-row loss statistics); logits and states are read only on request.
 //! - Uploads (`upload*`, `write*`) are host → device copies that a GPU backend may queue.
 //! - [`Backend::submit`] is a hint that a unit of work (a segment) is complete; a no-op on the CPU.
+//! - The optimizers are ops too ([`Backend::adam_update`], [`Backend::sign_sgd_rows`]): the weights and
+//!   moments never leave the device during training. The per-step scalars are computed on the host
+//!   ([`AdamStep`], from `optim.rs`), so both backends apply exactly the same rule.
+//! - [`Backend::failure`] reports a device that can no longer be trusted (lost, out of memory), so a
+//!   caller can stop and fall back to the CPU backend.
 
 pub mod cpu;
 pub mod gpu;
@@ -24,6 +29,16 @@ pub use cpu::attention::AttnDims;
 pub use cpu::embed::EmbedDims;
 pub use cpu::loss::{LmLossKind, LossDims};
 pub use cpu::CpuBackend;
+
+use crate::optim::{AdamAtan2Coeffs, AdamWCoeffs, OptimError};
+
+/// The host-computed scalars of one Adam update of one tensor (see `optim.rs`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum AdamStep {
+    /// The official AdamATan2.
+    Atan2(AdamAtan2Coeffs),
+    AdamW(AdamWCoeffs),
+}
 
 #[allow(clippy::too_many_arguments)]
 pub trait Backend {
@@ -46,6 +61,11 @@ pub trait Backend {
     fn read(&self, bufs: &[&Self::Buf]) -> impl Future<Output = Vec<Vec<f32>>>;
     /// End of a unit of work (a GPU backend submits its recorded commands).
     fn submit(&self) {}
+    /// Why this backend's results can no longer be trusted (device lost, out of memory, a rejected
+    /// shape), if they cannot; sticky. The CPU never fails. The caller falls back to the CPU backend.
+    fn failure(&self) -> Option<String> {
+        None
+    }
 
     // ---- element-wise ----
     fn fill(&self, dst: &mut Self::Buf, value: f32);
@@ -98,4 +118,24 @@ pub trait Backend {
     /// Per-row `stats [B,4] = [loss_hi, loss_lo, #correct, #counted]` (see cpu/loss.rs); with `d_logits`, the gradient of
     /// `grad_scale * sum_b loss_b/divisor_b` (overwritten).
     fn lm_loss(&self, d: LossDims, kind: LmLossKind, logits: &Self::Buf, labels: &Self::IBuf, grad_scale: f32, stats: &mut Self::Buf, d_logits: Option<&mut Self::Buf>);
+
+    // ---- optimizers (optim.rs; shaders/optim.wgsl) ----
+    /// One Adam update in place of `param`, its first and second moments `m`, `v` from `grad` (all one
+    /// length, else an error naming the lengths).
+    fn adam_update(&self, c: &AdamStep, param: &mut Self::Buf, grad: &Self::Buf, m: &mut Self::Buf, v: &mut Self::Buf) -> Result<(), OptimError>;
+    /// The official sparse SignSGD: every row of `weights [num_ids, dim]` named in `ids [B]` becomes
+    /// `w * (1 - lr*wd) - lr * sign(sum of its rows of row_grads [B, dim])`; other rows are untouched.
+    /// Ids must lie in `0..num_ids` (the CPU checks; callers check before a GPU call).
+    fn sign_sgd_rows(&self, weights: &mut Self::Buf, dim: usize, ids: &Self::IBuf, row_grads: &Self::Buf, lr: f64, weight_decay: f64) -> Result<(), OptimError>;
+}
+
+/// The length checks both backends' [`Backend::adam_update`] make.
+pub(crate) fn check_adam_lengths(param: usize, grad: usize, m: usize, v: usize) -> Result<(), OptimError> {
+    if grad != param {
+        return Err(OptimError::GradLength { name: "adam_update".into(), param, grad });
+    }
+    if m != param || v != param {
+        return Err(OptimError::StateLength { name: "adam_update".into(), state: if m != param { m } else { v }, param });
+    }
+    Ok(())
 }

@@ -82,6 +82,12 @@ impl TrainSampler {
         self.iterations
     }
 
+    /// Continue as if `n` iterations had been started (each is seeded by its index, so this is
+    /// all a resumed run needs).
+    pub fn set_iterations(&mut self, n: u64) {
+        self.iterations = n;
+    }
+
     /// The batches of the next iteration (every set of the split, in order): (set name, batch).
     pub fn next_iteration<'a>(&mut self, split: &'a Split) -> Vec<(&'a str, Batch)> {
         let mut out = Vec::new();

@@ -31,6 +31,15 @@ impl Batch {
     }
 
     /// Appends padding rows (inputs 0, labels -100, id 0) up to `rows`, as `PuzzleDataset._collate_batch`.
+    /// Row `r` of the inputs.
+    pub fn input_row(&self, r: usize) -> &[i32] {
+        &self.inputs[r * self.seq_len..(r + 1) * self.seq_len]
+    }
+    /// Row `r` of the labels.
+    pub fn label_row(&self, r: usize) -> &[i32] {
+        &self.labels[r * self.seq_len..(r + 1) * self.seq_len]
+    }
+
     pub fn padded_to(mut self, rows: usize) -> Batch {
         if rows > self.rows {
             let extra = rows - self.rows;

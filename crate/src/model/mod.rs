@@ -165,6 +165,11 @@ impl<B: Backend> Hrm<B> {
     pub fn config(&self) -> &Config {
         &self.cfg
     }
+    /// Changes the ACT limit (eval rows halt there): evaluation with more segments than the model was
+    /// trained with is test-time scaling. Nothing else depends on it.
+    pub fn set_halt_max_steps(&mut self, n: usize) {
+        self.cfg.halt_max_steps = n.max(1);
+    }
     pub fn backend(&self) -> &B {
         &self.be
     }

@@ -178,3 +178,19 @@ impl<B: Backend> Hrm<B> {
         input_embeddings_backward(be, self.cfg.embed_scale(), w, &w.grad_a, g, &mut self.puzzle_grad);
     }
 }
+
+impl<B: Backend> Hrm<B> {
+    /// `z_h <- H(z_h, z_l) = f_H(z_h, z_l)` outside a segment, on the scratch buffers of the last
+    /// segment (no activations kept, no gradient). For traces: the planner update that would happen if
+    /// the planner ran now, after any L step (the page decodes `lm_head` of it).
+    pub fn h_update(&mut self, z_h: &mut B::Buf, z_l: &B::Buf) -> Result<(), super::ModelError> {
+        let w = self.work.as_mut().ok_or_else(|| super::ModelError::Batch("h_update needs a segment to have run first".into()))?;
+        let d = w.dims;
+        let n = d.rows() * d.hidden;
+        if self.be.len(z_h) != n || self.be.len(z_l) != n {
+            return Err(super::ModelError::Batch(format!("h_update: states of {} and {} values, expected {n}", self.be.len(z_h), self.be.len(z_l))));
+        }
+        module_forward(&self.be, &d, &self.params.h_layers, self.rope.as_ref(), z_h, z_l, Acts::Scratch(&mut w.scratch));
+        Ok(())
+    }
+}

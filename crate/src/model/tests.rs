@@ -159,3 +159,31 @@ fn weights_round_trip_through_a_param_store() {
     let m = Hrm::new(CpuBackend, &c, &s).unwrap();
     assert_eq!(pollster::block_on(m.to_param_store()), s);
 }
+
+/// `h_update` is the H call of the segment: from the z_H entering a cycle and the z_L of its last L
+/// step it gives the segment's own z_H after that cycle (what the page's planner preview relies on).
+#[test]
+fn h_update_reproduces_the_segment_planner_update() {
+    struct Keep(Vec<(CallInfo, Vec<f32>)>);
+    impl Observer<CpuBackend> for Keep {
+        fn on_call(&mut self, _: &CpuBackend, call: CallInfo, z: &Vec<f32>) {
+            self.0.push((call, z.clone()));
+        }
+    }
+    let mut c = cfg(r#""halt_max_steps": 2, "halt_exploration_prob": 0.0"#);
+    c.h_cycles = 2;
+    let mut m = Hrm::new(CpuBackend, &c, &store(&c)).unwrap();
+    let b = batch(1);
+    let mut carry = m.initial_carry(&b);
+    let mut keep = Keep(Vec::new());
+    pollster::block_on(m.eval_segment(&mut carry, &b, Some(&mut keep))).unwrap();
+    // calls: L L H L L H; cycle 2's planner update starts from the first H output
+    let calls = &keep.0;
+    assert_eq!(calls.iter().map(|(c, _)| c.module).collect::<Vec<_>>(), [Module::L, Module::L, Module::H, Module::L, Module::L, Module::H]);
+    let mut z_h = calls[2].1.clone();
+    m.h_update(&mut z_h, &calls[4].1).unwrap();
+    assert_eq!(z_h, calls[5].1);
+    assert_eq!(z_h, carry.z_h);
+    // a state of the wrong size is an error, not a panic
+    assert!(m.h_update(&mut vec![0.0; 3], &calls[4].1).is_err());
+}

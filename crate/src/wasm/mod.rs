@@ -4,6 +4,9 @@
 //! out, typed for TypeScript by the interfaces below; every failure a `JsError` whose message the
 //! page shows as it is (the puzzle layer's errors already say what and where). Only built for wasm32.
 
+mod solve;
+pub use solve::*;
+
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 

@@ -17,7 +17,7 @@ use wasm_bindgen_futures::future_to_promise;
 use super::{js_err, to_js};
 use crate::backend::gpu::GpuBackend;
 use crate::backend::CpuBackend;
-use crate::tab_train::{self, RunSpec, SharedGpu, TabSession};
+use crate::tab_train::{self, RunSpec, TabSession};
 use crate::train::{EvalLog, StateFiles, StepLog};
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -40,7 +40,7 @@ pub fn train_catalog() -> Result<JsValue, JsError> {
 /// A run on either backend (the CPU reference, or WebGPU through wgpu).
 enum Session {
     Cpu(TabSession<CpuBackend>),
-    Gpu(TabSession<SharedGpu>),
+    Gpu(TabSession<GpuBackend>),
 }
 
 macro_rules! each {
@@ -56,7 +56,7 @@ impl Session {
     /// The GPU's first asynchronous error (validation, lost device), which wgpu reports late.
     fn gpu_error(&self) -> Result<(), JsError> {
         match self {
-            Session::Gpu(s) => s.backend().0.error().map_or(Ok(()), |e| Err(js_err(e))),
+            Session::Gpu(s) => s.backend().error().map_or(Ok(()), |e| Err(js_err(e))),
             Session::Cpu(_) => Ok(()),
         }
     }
@@ -84,7 +84,7 @@ impl Session {
 /// The backend a run asked for: `cpu`, or `webgpu` (an error that says why when no adapter is usable).
 enum Choice {
     Cpu,
-    Gpu(SharedGpu, String),
+    Gpu(GpuBackend, String),
 }
 
 async fn backend_for(name: &str) -> Result<Choice, JsError> {
@@ -96,7 +96,7 @@ async fn backend_for(name: &str) -> Result<Choice, JsError> {
             // The browser does not always name its adapter; say at least whether it is software.
             let name = if i.name.is_empty() { "browser adapter" } else { &i.name };
             let adapter = format!("{name}{}", if i.is_software { ", software" } else { "" });
-            Ok(Choice::Gpu(SharedGpu(Rc::new(be)), adapter))
+            Ok(Choice::Gpu(be, adapter))
         }
         other => Err(JsError::new(&format!("unknown training backend `{other}` (expected cpu or webgpu)"))),
     }

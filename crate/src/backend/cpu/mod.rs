@@ -13,7 +13,8 @@ pub mod rmsnorm;
 pub mod rope;
 pub mod swiglu;
 
-use super::Backend;
+use super::{check_adam_lengths, AdamStep, Backend};
+use crate::optim::{self, OptimError};
 use attention::AttnDims;
 use embed::EmbedDims;
 use loss::{LmLossKind, LossDims};
@@ -121,5 +122,17 @@ impl Backend for CpuBackend {
     }
     fn lm_loss(&self, d: LossDims, kind: LmLossKind, logits: &Vec<f32>, labels: &Vec<i32>, grad_scale: f32, stats: &mut Vec<f32>, d_logits: Option<&mut Vec<f32>>) {
         loss::lm_loss(d, kind, logits, labels, grad_scale, stats, d_logits.map(|g| g.as_mut_slice()))
+    }
+
+    fn adam_update(&self, c: &AdamStep, param: &mut Vec<f32>, grad: &Vec<f32>, m: &mut Vec<f32>, v: &mut Vec<f32>) -> Result<(), OptimError> {
+        check_adam_lengths(param.len(), grad.len(), m.len(), v.len())?;
+        match c {
+            AdamStep::Atan2(c) => optim::adam_atan2_update(c, param, grad, m, v),
+            AdamStep::AdamW(c) => optim::adamw_update(c, param, grad, m, v),
+        }
+        Ok(())
+    }
+    fn sign_sgd_rows(&self, weights: &mut Vec<f32>, dim: usize, ids: &Vec<i32>, row_grads: &Vec<f32>, lr: f64, weight_decay: f64) -> Result<(), OptimError> {
+        optim::sign_sgd_rows(weights, dim, ids, row_grads, lr, weight_decay).map(|_| ())
     }
 }

@@ -12,6 +12,7 @@
 //! log-sum-exp [B, nh, T] that the tiled backward recomputes the probabilities from.
 
 use std::future::Future;
+use std::sync::Arc;
 
 use super::adds::{dispatch_add_bias, dispatch_add_into, dispatch_axpy, dispatch_fill, dispatch_reset_rows};
 use super::attention::{dispatch_attention_backward, dispatch_attention_into, AttnOut};
@@ -19,22 +20,28 @@ use super::context::{GpuContext, GpuError};
 use super::embedding::{dispatch_add_rows, dispatch_finish, dispatch_gather, dispatch_index_add, dispatch_place_puzzle, puzzle_grad, take_rows, SeqMap};
 use super::loss::dispatch_lm_loss;
 use super::matmul::{dispatch_matmul, Operand};
+use super::optim::{dispatch_adam_atan2, dispatch_adamw, dispatch_sign_sgd};
 use super::pool::GpuTensor;
 use super::reduce::{diff_norm, dispatch_col_sum};
 use super::rmsnorm::{dispatch_rmsnorm, dispatch_rmsnorm_backward, Normed};
 use super::rope::{dispatch_rope, dispatch_rope_backward};
 use super::swiglu::{dispatch_swiglu, dispatch_swiglu_backward};
 use crate::backend::cpu::embed::POS_MIX;
-use crate::backend::{AttnDims, Backend, EmbedDims, LmLossKind, LossDims};
+use crate::backend::{check_adam_lengths, AdamStep, AttnDims, Backend, EmbedDims, LmLossKind, LossDims};
+use crate::optim::OptimError;
 
-/// The GPU implementation of [`Backend`]. Buffers are [`GpuTensor`]s (i32 buffers too).
+/// The GPU implementation of [`Backend`]. Buffers are [`GpuTensor`]s (i32 buffers too). Cloning shares
+/// the device (one [`GpuContext`], which is safe to use from several threads).
+#[derive(Clone)]
 pub struct GpuBackend {
-    ctx: GpuContext,
+    ctx: Arc<GpuContext>,
 }
 
 impl GpuBackend {
+    /// Opens the default adapter (async: the browser cannot block). Natively see also
+    /// [`GpuBackend::new_blocking`]. Fails with a [`GpuError`] naming why (no adapter, too weak, ...).
     pub async fn new() -> Result<GpuBackend, GpuError> {
-        Ok(GpuBackend { ctx: GpuContext::new().await? })
+        Ok(GpuBackend::from_context(GpuContext::new().await?))
     }
 
     #[cfg(not(target_arch = "wasm32"))]
@@ -43,7 +50,7 @@ impl GpuBackend {
     }
 
     pub fn from_context(ctx: GpuContext) -> GpuBackend {
-        GpuBackend { ctx }
+        GpuBackend { ctx: Arc::new(ctx) }
     }
 
     pub fn context(&self) -> &GpuContext {
@@ -131,6 +138,9 @@ impl Backend for GpuBackend {
     }
     fn submit(&self) {
         self.note(self.ctx.flush())
+    }
+    fn failure(&self) -> Option<String> {
+        self.error().map(|e| e.to_string())
     }
 
     fn fill(&self, dst: &mut GpuTensor, value: f32) {
@@ -296,6 +306,27 @@ impl Backend for GpuBackend {
             }
             Err(e) => self.ctx.record(e),
         }
+    }
+
+    fn adam_update(&self, c: &AdamStep, param: &mut GpuTensor, grad: &GpuTensor, m: &mut GpuTensor, v: &mut GpuTensor) -> Result<(), OptimError> {
+        check_adam_lengths(param.numel(), grad.numel(), m.numel(), v.numel())?;
+        let r = match c {
+            AdamStep::Atan2(c) => dispatch_adam_atan2(&self.ctx, &c.into(), param, grad, m, v),
+            AdamStep::AdamW(c) => dispatch_adamw(&self.ctx, c, param, grad, m, v),
+        };
+        self.note(r);
+        Ok(())
+    }
+    fn sign_sgd_rows(&self, weights: &mut GpuTensor, dim: usize, ids: &GpuTensor, row_grads: &GpuTensor, lr: f64, weight_decay: f64) -> Result<(), OptimError> {
+        if dim == 0 || weights.numel() % dim != 0 {
+            return Err(OptimError::Shape { what: format!("weights hold {} values, not a multiple of dim {dim}", weights.numel()) });
+        }
+        if row_grads.numel() != ids.numel() * dim {
+            return Err(OptimError::Shape { what: format!("gradient has {} values, expected {} ids x {dim}", row_grads.numel(), ids.numel()) });
+        }
+        let w = self.view(weights, weights.numel() / dim, dim);
+        self.note(dispatch_sign_sgd(&self.ctx, &w, row_grads, ids, lr, weight_decay));
+        Ok(())
     }
 }
 

@@ -2,10 +2,18 @@
 //!
 //! Every `dispatch_*` records into one open [`wgpu::CommandEncoder`]; [`GpuContext::flush`] submits it.
 //! So a whole segment or training step becomes one submission unless the caller reads something back.
+//!
+//! Thread safety: the context is `Sync` and may be shared by threads (parallel tests, a worker pool).
+//! The recording state — the open encoder and the uniform ring's cursor — sits behind one mutex, and a
+//! dispatch reserves its uniform slot and records its pass under that one lock, so no other thread's
+//! submission can fall between the two (which would let a later dispatch reuse the slot before this one
+//! ran). Commands of different threads interleave in the one encoder in lock order; each thread's own
+//! commands stay in its program order, which is all the pool's buffer reuse relies on.
 //! Errors that wgpu reports asynchronously (validation, out-of-memory, device loss) are stored on the
 //! context and returned by the next `flush`/read as a [`GpuError`], so the caller can fall back to CPU.
 
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::kernels::KernelCache;
 use super::pool::BufferPool;
@@ -69,7 +77,13 @@ pub(crate) struct UniformRing {
     pub buffer: wgpu::Buffer,
     pub layout: wgpu::BindGroupLayout,
     pub bind_group: wgpu::BindGroup,
-    next: u64,
+}
+
+/// What is being recorded: the open encoder and the next free uniform slot of this submission.
+#[derive(Default)]
+struct Recorder {
+    encoder: Option<wgpu::CommandEncoder>,
+    next_uniform: u64,
 }
 
 /// The GPU: device, queue, pooled buffers, pipelines built once, and the encoder being recorded.
@@ -81,9 +95,10 @@ pub struct GpuContext {
     error: Arc<Mutex<Option<GpuError>>>,
     pub(crate) pool: BufferPool,
     pub(crate) kernels: KernelCache,
-    encoder: Mutex<Option<wgpu::CommandEncoder>>,
-    pub(crate) uniforms: Mutex<UniformRing>,
-    submissions: Mutex<u64>,
+    recorder: Mutex<Recorder>,
+    pub(crate) uniforms: UniformRing,
+    submissions: AtomicU64,
+    bytes_read: AtomicU64,
 }
 
 impl GpuContext {
@@ -160,9 +175,10 @@ impl GpuContext {
             error,
             pool,
             kernels: KernelCache::default(),
-            encoder: Mutex::new(None),
-            uniforms: Mutex::new(uniforms),
-            submissions: Mutex::new(0),
+            recorder: Mutex::default(),
+            uniforms,
+            submissions: AtomicU64::new(0),
+            bytes_read: AtomicU64::new(0),
         })
     }
 
@@ -184,36 +200,78 @@ impl GpuContext {
         }
     }
 
+    /// Give the device up now: every later use reports [`GpuError::DeviceLost`] instead of running. For
+    /// an application that switches to the CPU backend and wants the GPU memory back at once; it is also
+    /// how the tests produce a lost device.
+    pub fn destroy(&self) {
+        self.device.destroy();
+        self.record(GpuError::DeviceLost("the device was destroyed (GpuContext::destroy)".into()));
+    }
+
     /// Keep `e` as the context's error unless an earlier one is already there (the first error is
     /// usually the cause of the later ones).
     pub fn record(&self, e: GpuError) {
         self.error.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert(e);
     }
 
+    fn recorder(&self) -> MutexGuard<'_, Recorder> {
+        self.recorder.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn open<'a>(&self, rec: &'a mut Recorder) -> &'a mut wgpu::CommandEncoder {
+        rec.encoder.get_or_insert_with(|| self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("hrm step") }))
+    }
+
+    /// Submit `rec`'s encoder (if any) and start a new submission's uniform slots. Caller holds the lock.
+    fn submit_locked(&self, rec: &mut Recorder) {
+        if let Some(enc) = rec.encoder.take() {
+            self.queue.submit(Some(enc.finish()));
+            self.submissions.fetch_add(1, Ordering::Relaxed);
+        }
+        // Slots written from now on belong to the next submission; queue writes are ordered after it.
+        rec.next_uniform = 0;
+    }
+
     /// Run `f` on the open encoder (opening one if needed).
     pub(crate) fn with_encoder<R>(&self, f: impl FnOnce(&mut wgpu::CommandEncoder) -> R) -> R {
-        let mut guard = self.encoder.lock().unwrap_or_else(|p| p.into_inner());
-        let enc = guard.get_or_insert_with(|| {
-            self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("hrm step") })
-        });
-        f(enc)
+        let mut rec = self.recorder();
+        f(self.open(&mut rec))
+    }
+
+    /// Reserve a uniform slot for `bytes` (≤ 256), write it, and run `f` with the open encoder and the
+    /// slot's dynamic offset — all under the recording lock (see the module notes). A full ring submits
+    /// early, which only splits the work; an error there is reported by the next flush.
+    pub(crate) fn with_uniform<R>(&self, bytes: &[u8], f: impl FnOnce(&mut wgpu::CommandEncoder, u32) -> R) -> R {
+        assert!(bytes.len() as u64 <= UNIFORM_SLOT, "uniform block of {} bytes > {UNIFORM_SLOT}", bytes.len());
+        let mut rec = self.recorder();
+        if rec.next_uniform >= UNIFORM_SLOTS {
+            self.submit_locked(&mut rec);
+        }
+        let offset = rec.next_uniform * UNIFORM_SLOT;
+        rec.next_uniform += 1;
+        self.queue.write_buffer(&self.uniforms.buffer, offset, bytes);
+        f(self.open(&mut rec), offset as u32)
     }
 
     /// Submit everything recorded so far (one submission) and report any error wgpu raised.
     pub fn flush(&self) -> Result<(), GpuError> {
-        let enc = self.encoder.lock().unwrap_or_else(|p| p.into_inner()).take();
-        if let Some(enc) = enc {
-            self.queue.submit(Some(enc.finish()));
-            *self.submissions.lock().unwrap_or_else(|p| p.into_inner()) += 1;
-        }
-        // Slots written from now on belong to the next submission; queue writes are ordered after it.
-        self.uniforms.lock().unwrap_or_else(|p| p.into_inner()).next = 0;
+        self.submit_locked(&mut self.recorder());
         self.check()
     }
 
     /// How many submissions this context has made (a whole step should need very few).
     pub fn submissions(&self) -> u64 {
-        *self.submissions.lock().unwrap_or_else(|p| p.into_inner())
+        self.submissions.load(Ordering::Relaxed)
+    }
+
+    /// Bytes read back to the host since the context was made (a training step with the optimizers on
+    /// the device reads only the segment's small per-row results).
+    pub fn bytes_read(&self) -> u64 {
+        self.bytes_read.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn count_read(&self, bytes: u64) {
+        self.bytes_read.fetch_add(bytes, Ordering::Relaxed);
     }
 
     /// Wait natively until the GPU has finished all submitted work (no-op on the web).
@@ -223,22 +281,6 @@ impl GpuContext {
             .poll(wgpu::PollType::wait_indefinitely())
             .map_err(|e| GpuError::DeviceLost(e.to_string()))?;
         Ok(())
-    }
-
-    /// Reserve a uniform slot for `bytes` (≤ 256) and return its dynamic offset. The write lands before
-    /// the open encoder's commands run, so one slot per dispatch until the next flush.
-    pub(crate) fn push_uniform(&self, bytes: &[u8]) -> u32 {
-        assert!(bytes.len() as u64 <= UNIFORM_SLOT, "uniform block of {} bytes > {UNIFORM_SLOT}", bytes.len());
-        let full = self.uniforms.lock().unwrap_or_else(|p| p.into_inner()).next >= UNIFORM_SLOTS;
-        if full {
-            // Submitting early only splits the work; the error (if any) is reported by the next flush.
-            let _ = self.flush();
-        }
-        let mut ring = self.uniforms.lock().unwrap_or_else(|p| p.into_inner());
-        let offset = ring.next * UNIFORM_SLOT;
-        ring.next += 1;
-        self.queue.write_buffer(&ring.buffer, offset, bytes);
-        offset as u32
     }
 }
 
@@ -275,6 +317,6 @@ impl UniformRing {
                 }),
             }],
         });
-        UniformRing { buffer, layout, bind_group, next: 0 }
+        UniformRing { buffer, layout, bind_group }
     }
 }

@@ -71,13 +71,11 @@ impl GpuContext {
             })
             .collect();
         let layout = self.device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor { label: Some(&key), entries: &entries });
-        let uniforms = self.uniforms.lock().unwrap_or_else(|p| p.into_inner());
         let pipeline_layout = self.device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
             label: Some(&key),
-            bind_group_layouts: &[Some(&layout), Some(&uniforms.layout)],
+            bind_group_layouts: &[Some(&layout), Some(&self.uniforms.layout)],
             immediate_size: 0,
         });
-        drop(uniforms);
         let pipeline = self.device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
             label: Some(&key),
             layout: Some(&pipeline_layout),
@@ -113,21 +111,17 @@ impl GpuContext {
         }
         let bytes = bytemuck::bytes_of(params);
         debug_assert!(bytes.len() as u64 <= UNIFORM_SLOT);
-        let offset = self.push_uniform(bytes);
         let entries: Vec<wgpu::BindGroupEntry> = tensors
             .iter()
             .enumerate()
             .map(|(i, t)| wgpu::BindGroupEntry { binding: kernel.bindings[i].0, resource: t.buffer().as_entire_binding() })
             .collect();
         let bind_group = self.device.create_bind_group(&wgpu::BindGroupDescriptor { label: Some(&kernel.label), layout: &kernel.layout, entries: &entries });
-        let uniforms = self.uniforms.lock().unwrap_or_else(|p| p.into_inner());
-        let params_group = uniforms.bind_group.clone();
-        drop(uniforms);
-        self.with_encoder(|enc| {
+        self.with_uniform(bytes, |enc, offset| {
             let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some(&kernel.label), timestamp_writes: None });
             pass.set_pipeline(&kernel.pipeline);
             pass.set_bind_group(0, &bind_group, &[]);
-            pass.set_bind_group(1, &params_group, &[offset]);
+            pass.set_bind_group(1, &self.uniforms.bind_group, &[offset]);
             pass.dispatch_workgroups(groups[0], groups[1], groups[2]);
         });
         Ok(())

@@ -1,5 +1,6 @@
-//! `shaders/optim.wgsl`: AdamATan2 and the sparse SignSGD, in place on GPU tensors. The per-step
-//! scalars come from the CPU optimizer (`hrm::optim::AdamAtan2Coeffs`), so both backends share them.
+//! `shaders/optim.wgsl`: AdamATan2, AdamW and the sparse SignSGD, in place on GPU tensors. The per-step
+//! scalars come from the CPU optimizer (`hrm::optim::AdamAtan2Coeffs`, `AdamWCoeffs`), so both backends
+//! share them. The trainer reaches these through `Backend::adam_update` / `Backend::sign_sgd_rows`.
 
 use super::context::{GpuContext, GpuError};
 use super::kernels::{groups_1d, Access, Shader};
@@ -21,7 +22,9 @@ struct Params {
     omb2: f32,
     neg_lr: f32,
     num_ids: u32,
-    _pad: u32,
+    beta2: f32,
+    eps: f32,
+    _pad: [u32; 3],
 }
 
 /// The scalars of one AdamATan2 step (see `hrm::optim::AdamAtan2Coeffs` for how they are derived).
@@ -52,6 +55,29 @@ pub fn dispatch_adam_atan2(ctx: &GpuContext, c: &AdamAtan2Scalars, param: &GpuTe
         ..Default::default()
     };
     let k = ctx.kernel(&SHADER, "adam_atan2", &[(0, Access::ReadWrite), (1, Access::Read), (2, Access::ReadWrite), (3, Access::ReadWrite)], &[]);
+    ctx.dispatch(&k, &[param, grad, m, v], &p, groups)
+}
+
+/// AdamW (`torch.optim.AdamW`): param, m, v updated in place from grad (all of one length).
+pub fn dispatch_adamw(ctx: &GpuContext, c: &crate::optim::AdamWCoeffs, param: &GpuTensor, grad: &GpuTensor, m: &GpuTensor, v: &GpuTensor) -> Result<(), GpuError> {
+    let n = param.numel();
+    if grad.numel() != n || m.numel() != n || v.numel() != n {
+        return Err(GpuError::Shape(format!("adamw: param {:?}, grad {:?}, m {:?}, v {:?}", param.shape, grad.shape, m.shape, v.shape)));
+    }
+    let groups = groups_1d(n, 256);
+    let p = Params {
+        n: n as u32,
+        nx: groups[0],
+        step_size: c.step_size,
+        wd_alpha: c.wd_alpha,
+        bc2_sqrt: c.bias_correction2_sqrt,
+        omb1: c.one_minus_beta1,
+        omb2: c.one_minus_beta2,
+        beta2: c.beta2,
+        eps: c.eps,
+        ..Default::default()
+    };
+    let k = ctx.kernel(&SHADER, "adamw", &[(0, Access::ReadWrite), (1, Access::Read), (2, Access::ReadWrite), (3, Access::ReadWrite)], &[]);
     ctx.dispatch(&k, &[param, grad, m, v], &p, groups)
 }
 
@@ -89,35 +115,5 @@ impl From<&crate::optim::AdamAtan2Coeffs> for AdamAtan2Scalars {
             one_minus_beta1: c.one_minus_beta1,
             one_minus_beta2: c.one_minus_beta2,
         }
-    }
-}
-
-/// AdamATan2 over named GPU tensors, its moments kept on the GPU: the twin of `hrm::optim::Adam`
-/// (same per-tensor step counts, same scalars from `AdamAtan2Coeffs`).
-pub struct GpuAdam {
-    pub config: crate::optim::AdamConfig,
-    state: std::collections::BTreeMap<String, (u64, GpuTensor, GpuTensor)>,
-}
-
-impl GpuAdam {
-    /// Only the official rule (`AdamVariant::Atan2`) has a kernel.
-    pub fn new(config: crate::optim::AdamConfig) -> Result<GpuAdam, GpuError> {
-        if config.variant != crate::optim::AdamVariant::Atan2 {
-            return Err(GpuError::Shape(format!("GpuAdam: only AdamATan2 runs on the GPU, not {:?}", config.variant)));
-        }
-        Ok(GpuAdam { config, state: Default::default() })
-    }
-
-    /// One update of `param` from `grad` with learning rate `lr`; first sight starts from zero moments.
-    pub fn step_tensor(&mut self, ctx: &GpuContext, lr: f64, name: &str, param: &GpuTensor, grad: &GpuTensor) -> Result<(), GpuError> {
-        if !self.state.contains_key(name) {
-            let m = ctx.zeros(&[param.numel()])?;
-            let v = ctx.zeros(&[param.numel()])?;
-            self.state.insert(name.to_string(), (0, m, v));
-        }
-        let (step, m, v) = self.state.get_mut(name).expect("inserted above");
-        *step += 1;
-        let c = crate::optim::AdamAtan2Coeffs::new(*step, lr, self.config.beta1, self.config.beta2, self.config.weight_decay);
-        dispatch_adam_atan2(ctx, &(&c).into(), param, grad, m, v)
     }
 }

@@ -43,6 +43,7 @@ impl GpuContext {
         let staging = self.staging(bytes);
         self.with_encoder(|enc| enc.copy_buffer_to_buffer(t.buffer(), 0, &staging, 0, bytes));
         self.submit_and_map(&staging).await?;
+        self.count_read(bytes);
         let out = {
             let view = staging.slice(..).get_mapped_range().map_err(|e| GpuError::Readback(e.to_string()))?;
             bytemuck::cast_slice::<u8, T>(&view).to_vec()
@@ -68,6 +69,7 @@ impl GpuContext {
             offset += bytes;
         }
         self.submit_and_map(&staging).await?;
+        self.count_read(total);
         let out = {
             let view = staging.slice(..).get_mapped_range().map_err(|e| GpuError::Readback(e.to_string()))?;
             let all: &[f32] = bytemuck::cast_slice(&view);

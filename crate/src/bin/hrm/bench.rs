@@ -3,10 +3,11 @@
 //! - `--puzzles`: Sudoku solver/generator per band, maze generation and 30x30 BFS (`bench_puzzles.rs`).
 //! - `--preset sudoku-small|maze-small`: ms per training step and per eval segment, and peak memory
 //!   (`bench/preset.rs`).
-//! - `--backend gpu`: matmul GFLOP/s at the sudoku-small shapes and peak pooled bytes (`bench_gpu.rs`).
+//! - `--backend gpu`: matmul GFLOP/s at the presets' shapes, train steps/s and eval segments/s at both
+//!   presets (or `--preset`), peak pooled bytes (`bench_gpu.rs`).
 
 mod gemm;
-mod preset;
+pub(crate) mod preset;
 
 use anyhow::{bail, Context};
 
@@ -19,7 +20,8 @@ pub struct Args {
     /// Puzzle layer: Sudoku solver and generator per band, maze generation and BFS on 30x30.
     #[arg(long)]
     pub puzzles: bool,
-    /// `gpu`: GEMM GFLOP/s of the WGSL matmul at the sudoku-small shapes and the pool's peak bytes.
+    /// `gpu`: WGSL matmul GFLOP/s at the presets' shapes, train steps/s, eval segments/s and peak
+    /// buffer bytes at both presets (or only `--preset`); counts from --train-steps/--eval-segments.
     #[arg(long, value_parser = ["cpu", "gpu"], default_value = "cpu")]
     pub backend: String,
     /// Time training steps and eval segments of a model preset: sudoku-small | maze-small
@@ -51,8 +53,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         return crate::bench_puzzles::run();
     }
     if args.backend == "gpu" {
-        // sudoku-small: 32 examples x 82 positions, hidden 128, SwiGLU width 512, vocab 11
-        return crate::bench_gpu::run(args.reps, 32 * 82, 128, 512, 11);
+        return crate::bench_gpu::run(&args);
     }
     if let Some(p) = args.preset {
         set_threads(args.threads.unwrap_or(2))?;

@@ -1,96 +1,142 @@
-//! `hrm eval`: the official evaluation (`hrm::train::evaluate`) of a checkpoint on the synthetic task.
+//! `hrm eval`: how well a checkpoint solves a set — generated Sudokus per band, generated mazes, a
+//! dataset folder's test split, or the synthetic task — as exact, cell and valid-solution accuracy
+//! and mean ACT steps ([`hrm::puzzle_eval`]), with the number of segments and ACT at evaluation as
+//! options (test-time scaling). The synthetic task reports the official `evaluate` metrics.
 
 use std::path::PathBuf;
 
 use anyhow::{bail, Context};
-use hrm::backend::CpuBackend;
-use hrm::model::{Batch, Hrm};
-use hrm::synthetic::eval_set;
-use hrm::train::evaluate;
+use hrm::backend::Backend;
+use hrm::model::Hrm;
+use hrm::puzzle_eval::{evaluate_puzzles, EvalOptions};
+use hrm::train::{evaluate, TrainMeta};
 use hrm::Checkpoint;
+use serde_json::json;
 
-use hrm::train::TrainMeta;
-
-use crate::train::{set_threads, RunData, TaskArgs};
+use crate::source::{Source, SourceSpec};
+use crate::train::{set_threads, with_backend, DataArgs, RunData};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// A run directory of `hrm train` (task taken from its train_state.json) or a checkpoint file
+    /// A run directory of `hrm train` (its data source is the default) or a checkpoint file
     pub checkpoint: PathBuf,
-    /// The task, for a checkpoint without a run directory (ignored for a run directory unless
-    /// --override-task)
+    /// The data; for a run directory, used only with --override-data
     #[command(flatten)]
-    pub task: TaskArgs,
-    /// Use the task flags even for a run directory
+    pub data: DataArgs,
+    /// Use the data flags even for a run directory
     #[arg(long)]
-    pub override_task: bool,
-    /// Batches to evaluate
-    #[arg(long, default_value_t = 16)]
-    pub batches: usize,
+    pub override_data: bool,
+    /// Sudoku: evaluate each of these bands (comma-separated), e.g. easy,medium,hard,extreme
+    #[arg(long, value_delimiter = ',')]
+    pub bands: Vec<String>,
+    /// Examples per set (generated sources; a folder's test split is cut to this many; 0 = all of it)
+    #[arg(long, default_value_t = 1000)]
+    pub count: usize,
     /// Rows per batch
     #[arg(long, default_value_t = 64)]
     pub batch: usize,
-    /// Held-out set seed (default: the run's seed, i.e. the set `hrm train` evaluated on)
+    /// Held-out seed (default: the run's seed, i.e. the set `hrm train` evaluated on)
     #[arg(long)]
     pub seed: Option<u64>,
     /// ACT segments at evaluation (test-time scaling; default: the model's halt_max_steps)
     #[arg(long)]
-    pub halt_max_steps: Option<usize>,
+    pub segments: Option<usize>,
+    /// Stop each puzzle where the Q-head says halt (ACT at evaluation; the official eval never does)
+    #[arg(long)]
+    pub act: bool,
     #[arg(long)]
     pub threads: Option<usize>,
+    /// cpu | gpu
+    #[arg(long, default_value = "cpu")]
+    pub backend: String,
+}
+
+fn run_data(path: &std::path::Path) -> anyhow::Result<Option<RunData>> {
+    let run_json = path.join("train_state.json");
+    if !(path.is_dir() && run_json.is_file()) {
+        return Ok(None);
+    }
+    let text = std::fs::read_to_string(&run_json).with_context(|| format!("reading {}", run_json.display()))?;
+    let meta: TrainMeta = serde_json::from_str(&text).with_context(|| format!("parsing {}", run_json.display()))?;
+    Ok(Some(RunData::of(&meta)?))
 }
 
 pub fn run(a: Args) -> anyhow::Result<()> {
     set_threads(a.threads)?;
-    if a.batches == 0 || a.batch == 0 {
-        bail!("--batches and --batch must be at least 1");
+    with_backend(&a.backend, |be| run_on(&a, be), |be| run_on(&a, be))?
+}
+
+fn run_on<B: Backend>(a: &Args, be: B) -> anyhow::Result<()> {
+    if a.batch == 0 {
+        bail!("--batch must be at least 1");
     }
-    let run_json = a.checkpoint.join("train_state.json");
-    let run: Option<RunData> = if a.checkpoint.is_dir() && run_json.is_file() {
-        let text = std::fs::read_to_string(&run_json).with_context(|| format!("reading {}", run_json.display()))?;
-        let meta: TrainMeta = serde_json::from_str(&text).with_context(|| format!("parsing {}", run_json.display()))?;
-        Some(RunData::of(&meta)?)
-    } else {
-        None
+    let run = run_data(&a.checkpoint)?;
+    let spec = match (&run, a.override_data) {
+        (Some(r), false) => r.source.clone(),
+        _ => a.data.spec()?,
     };
-    let task = match (&run, a.override_task) {
-        (Some(r), false) => r.task,
-        _ => a.task.config()?,
-    };
-    let ck = Checkpoint::open(&a.checkpoint, None).with_context(|| format!("reading {}", a.checkpoint.display()))?;
-    let mut cfg = ck.config.clone();
-    if cfg.seq_len != task.seq_len || cfg.vocab_size != task.vocab_size() {
-        bail!(
-            "the model has seq_len {} and vocab {}, the task seq_len {} and vocab {}",
-            cfg.seq_len,
-            cfg.vocab_size,
-            task.seq_len,
-            task.vocab_size()
-        );
-    }
-    if let Some(h) = a.halt_max_steps {
-        if h == 0 {
-            bail!("--halt-max-steps must be at least 1");
-        }
-        cfg.halt_max_steps = h;
-    }
     let seed = a.seed.or(run.as_ref().map(|r| r.seed)).unwrap_or(0);
-    let mut model = Hrm::new(CpuBackend, &cfg, &ck.params)?;
-    let batches: Vec<Batch> = eval_set(&task, seed, a.batches, a.batch).into_iter().map(Batch::from).collect();
-    let t = std::time::Instant::now();
-    let ev = pollster::block_on(evaluate(&mut model, &batches))?;
-    let secs = t.elapsed().as_secs_f64();
-    println!(
-        "{} on {} examples ({} task, seq_len {}, {} symbols, seed {seed}), {} segments each:",
-        a.checkpoint.display(),
-        ev.count,
-        task.task,
-        task.seq_len,
-        task.num_symbols,
-        cfg.halt_max_steps
-    );
-    println!("  exact accuracy {:.4}  token accuracy {:.4}  q_halt accuracy {:.4}  mean steps {:.2}", ev.exact_accuracy, ev.accuracy, ev.q_halt_accuracy, ev.steps);
-    println!("  {} segments in {secs:.2} s ({:.1} ms/segment)", ev.segments, secs * 1e3 / ev.segments.max(1) as f64);
-    println!("{}", serde_json::to_string(&ev)?);
+    let ck = Checkpoint::open(&a.checkpoint, None).with_context(|| format!("reading {}", a.checkpoint.display()))?;
+    let cfg = ck.config.clone();
+    let segments = a.segments.unwrap_or(cfg.halt_max_steps);
+    if segments == 0 {
+        bail!("--segments must be at least 1");
+    }
+    let mut model = Hrm::new(be, &cfg, &ck.params)?;
+
+    // One set per requested band for Sudoku, else the one set.
+    let specs: Vec<SourceSpec> = match (&spec, a.bands.is_empty()) {
+        (SourceSpec::Sudoku { augment, .. }, false) => a.bands.iter().map(|b| SourceSpec::Sudoku { band: b.clone(), augment: *augment }).collect(),
+        (_, false) => bail!("--bands is for Sudoku data"),
+        _ => vec![spec],
+    };
+    println!("{}: {} segments{}, seed {seed}", a.checkpoint.display(), segments, if a.act { ", ACT at evaluation" } else { "" });
+    for spec in specs {
+        let source = Source::open(spec.clone(), seed)?;
+        if cfg.seq_len != source.seq_len() || cfg.vocab_size != source.vocab_size() {
+            bail!("the model has seq_len {} and vocab {}, the data seq_len {} and vocab {}", cfg.seq_len, cfg.vocab_size, source.seq_len(), source.vocab_size());
+        }
+        let batches = source.held_out(seed, a.count, a.batch)?;
+        let t = std::time::Instant::now();
+        let name = set_name(&spec);
+        match source.kind() {
+            Some(kind) => {
+                let r = pollster::block_on(evaluate_puzzles(&mut model, &batches, kind, EvalOptions { segments, act: a.act }))?;
+                let s = r.final_score;
+                let curve: Vec<f64> = r.by_segment.iter().map(|acc| acc.exact_accuracy()).collect();
+                println!(
+                    "  {name:<24} n {:>5}  exact {:.4}  cell {:.4}  valid {:.4}  mean steps {:.2}  ({:.1} s)",
+                    s.count,
+                    s.exact_accuracy(),
+                    s.cell_accuracy(),
+                    s.valid_accuracy(),
+                    r.mean_steps(),
+                    t.elapsed().as_secs_f64()
+                );
+                if !curve.is_empty() {
+                    let c: Vec<String> = curve.iter().map(|x| format!("{x:.3}")).collect();
+                    println!("  {:<24} exact after each segment: {}", "", c.join(" "));
+                }
+                let line = json!({"set": name, "count": s.count, "exact_accuracy": s.exact_accuracy(), "cell_accuracy": s.cell_accuracy(),
+                    "valid_accuracy": s.valid_accuracy(), "mean_steps": r.mean_steps(), "segments": segments, "act": a.act, "exact_by_segment": curve});
+                println!("{line}");
+            }
+            None => {
+                model.set_halt_max_steps(segments);
+                let ev = pollster::block_on(evaluate(&mut model, &batches))?;
+                println!("  {name:<24} n {:>5}  exact {:.4}  token accuracy {:.4}  mean steps {:.2}", ev.count, ev.exact_accuracy, ev.accuracy, ev.steps);
+                println!("{}", serde_json::to_string(&ev)?);
+            }
+        }
+    }
     Ok(())
+}
+
+fn set_name(spec: &SourceSpec) -> String {
+    match spec {
+        SourceSpec::Synthetic { task } => format!("{} (seq {}, {} symbols)", task.task, task.seq_len, task.num_symbols),
+        SourceSpec::Sudoku { band, .. } => format!("sudoku {band}"),
+        SourceSpec::Maze { size, min_path, .. } => format!("maze {size}x{size} (path >= {min_path})"),
+        SourceSpec::Folder { path } => format!("{} test", path.display()),
+    }
 }

@@ -1,17 +1,31 @@
-//! The `hrm` command line: one module per subcommand.
+//! The `hrm` command line: one module per subcommand. Native only: on wasm32 (which `wasm-pack test`
+//! builds every target for) it is an empty `main`.
 
+#[cfg(not(target_arch = "wasm32"))]
 mod bench;
+#[cfg(not(target_arch = "wasm32"))]
 mod convert;
+#[cfg(not(target_arch = "wasm32"))]
 mod eval;
+#[cfg(not(target_arch = "wasm32"))]
 mod info;
+#[cfg(not(target_arch = "wasm32"))]
 mod bench_puzzles;
+#[cfg(not(target_arch = "wasm32"))]
 mod data;
+#[cfg(not(target_arch = "wasm32"))]
 mod solve_classic;
+#[cfg(not(target_arch = "wasm32"))]
+mod source;
+#[cfg(not(target_arch = "wasm32"))]
 mod train;
+#[cfg(not(target_arch = "wasm32"))]
 mod bench_gpu;
 
+#[cfg(not(target_arch = "wasm32"))]
 use clap::{Parser, Subcommand};
 
+#[cfg(not(target_arch = "wasm32"))]
 #[derive(Parser)]
 #[command(name = "hrm", version, about = "Hierarchical Reasoning Model: data, training, evaluation, benchmarks, checkpoints")]
 struct Cli {
@@ -19,6 +33,7 @@ struct Cli {
     command: Command,
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 #[derive(Subcommand)]
 enum Command {
     /// CPU benchmarks: GEMM crates (--gemm), training/eval presets (--preset)
@@ -37,6 +52,7 @@ enum Command {
     Eval(eval::Args),
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
@@ -49,3 +65,6 @@ fn main() -> anyhow::Result<()> {
         Command::Eval(args) => eval::run(args),
     }
 }
+
+#[cfg(target_arch = "wasm32")]
+fn main() {}

@@ -1,5 +1,6 @@
-//! `hrm train`: the official training loop (`hrm::train`) on the built-in synthetic task, with a progress
-//! bar, periodic evaluation, a JSON-lines log, checkpoints and exact resume.
+//! `hrm train`: the official training loop (`hrm::train`) on the built-in synthetic task, generated
+//! Sudokus or mazes, or an official dataset folder ([`crate::source`]), with a progress bar, periodic
+//! evaluation, a JSON-lines log, checkpoints and exact resume.
 //!
 //! A run directory holds:
 //! - `model.safetensors`: the model (official names, config in the metadata) — `hrm info`/`hrm eval` read it;
@@ -13,12 +14,16 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{bail, Context};
-use hrm::backend::CpuBackend;
+use hrm::backend::gpu::GpuBackend;
+use hrm::backend::{Backend, CpuBackend};
 use hrm::checkpoint;
 use hrm::model::{Batch, Hrm};
 use hrm::optim::AdamVariant;
-use hrm::synthetic::{eval_set, SyntheticConfig, SyntheticStream, Task};
+use hrm::puzzle_eval::{evaluate_puzzles, EvalOptions};
+use hrm::synthetic::{SyntheticConfig, Task};
 use hrm::train::{evaluate, StateFiles, TrainConfig, TrainMeta, TrainState, Trainer};
+
+use crate::source::{default_min_path, Position, Source, SourceSpec};
 use hrm::{Checkpoint, Config, LossType, PosEncoding};
 use serde::{Deserialize, Serialize};
 
@@ -45,10 +50,61 @@ impl TaskArgs {
     }
 }
 
+/// Which data (shared with `hrm eval`).
+#[derive(clap::Args, Debug, Clone)]
+pub struct DataArgs {
+    /// synthetic (the --task flags) | sudoku (generated, --band) | maze (generated, --maze-size) | a
+    /// dataset folder in the official format (train split for training, test split for evaluation)
+    #[arg(long, default_value = "synthetic")]
+    pub data: String,
+    /// Sudoku band: easy, medium, hard, extreme
+    #[arg(long, default_value = "medium")]
+    pub band: String,
+    /// Maze side N (4..=30)
+    #[arg(long, default_value_t = 15)]
+    pub maze_size: usize,
+    /// Shortest S-G path of generated mazes, in moves (default: Maze-Hard's 111 scaled to the area)
+    #[arg(long)]
+    pub min_path: Option<usize>,
+    /// Fraction of inner maze walls knocked out (loops)
+    #[arg(long, default_value_t = 0.05)]
+    pub loops: f64,
+    /// One random official augmentation per generated example (Sudoku relabelling/shuffles, maze dihedral)
+    #[arg(long)]
+    pub augment: bool,
+    #[command(flatten)]
+    pub task: TaskArgs,
+}
+
+impl DataArgs {
+    pub fn spec(&self) -> anyhow::Result<SourceSpec> {
+        Ok(match self.data.as_str() {
+            "synthetic" => SourceSpec::Synthetic { task: self.task.config()? },
+            "sudoku" => {
+                crate::source::parse_band(&self.band)?;
+                SourceSpec::Sudoku { band: self.band.clone(), augment: self.augment }
+            }
+            "maze" => SourceSpec::Maze {
+                size: self.maze_size,
+                min_path: self.min_path.unwrap_or_else(|| default_min_path(self.maze_size)),
+                loops: self.loops,
+                augment: self.augment,
+            },
+            path => {
+                let path = PathBuf::from(path);
+                if !path.is_dir() {
+                    bail!("--data: `{}` is not synthetic, sudoku, maze or a dataset folder", path.display());
+                }
+                SourceSpec::Folder { path }
+            }
+        })
+    }
+}
+
 #[derive(clap::Args, Debug)]
 pub struct Args {
     #[command(flatten)]
-    pub task: TaskArgs,
+    pub data: DataArgs,
 
     // ---- model (official names in brackets) ----
     /// [hidden_size]
@@ -127,7 +183,7 @@ pub struct Args {
     /// Evaluate every N steps (0 = only at the end)
     #[arg(long, default_value_t = 100)]
     pub eval_every: u64,
-    /// Held-out batches per evaluation
+    /// Held-out batches per evaluation (of --batch rows; a folder's whole test split with 0)
     #[arg(long, default_value_t = 4)]
     pub eval_batches: usize,
     /// Checkpoint every N steps (0 = only at the end)
@@ -142,9 +198,17 @@ pub struct Args {
     /// Continue the run in --out from its last checkpoint (model/task/recipe flags come from the run)
     #[arg(long)]
     pub resume: bool,
+    /// Start from this checkpoint's weights and architecture instead of a fresh init (fine-tuning, e.g.
+    /// on other data or a converted official checkpoint); optimizer state starts fresh. The model flags
+    /// are ignored except the ACT ones (--halt-max-steps, --exploration), which this run sets.
+    #[arg(long)]
+    pub init_from: Option<PathBuf>,
     /// CPU threads (default: all)
     #[arg(long)]
     pub threads: Option<usize>,
+    /// cpu (the reference) | gpu (WGSL through wgpu: Vulkan/Metal/DX12; same numbers within tolerance)
+    #[arg(long, default_value = "cpu")]
+    pub backend: String,
     /// Stop (after checkpointing) once this step is reached, as if interrupted; --resume continues
     #[arg(long)]
     pub stop_at: Option<u64>,
@@ -156,12 +220,12 @@ pub struct Args {
 /// What the CLI keeps in the training state's `data` field, next to the library's [`TrainMeta`].
 #[derive(Serialize, Deserialize)]
 pub struct RunData {
-    pub task: SyntheticConfig,
+    pub source: SourceSpec,
     pub batch: usize,
     pub eval_batches: usize,
     pub seed: u64,
-    /// The synthetic stream's generator state.
-    pub rng: u64,
+    /// Where the data source is.
+    pub position: Position,
 }
 
 impl RunData {
@@ -181,7 +245,7 @@ pub fn set_threads(threads: Option<usize>) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn model_config(a: &Args, task: &SyntheticConfig) -> anyhow::Result<Config> {
+fn model_config(a: &Args, src: &Source) -> anyhow::Result<Config> {
     let pos_encodings = match a.pos.as_str() {
         "rope" => PosEncoding::Rope,
         "learned" => PosEncoding::Learned,
@@ -189,10 +253,10 @@ fn model_config(a: &Args, task: &SyntheticConfig) -> anyhow::Result<Config> {
     };
     let cfg = Config {
         batch_size: a.batch,
-        seq_len: task.seq_len,
+        seq_len: src.seq_len(),
         puzzle_emb_ndim: a.puzzle_emb_ndim,
-        num_puzzle_identifiers: 1,
-        vocab_size: task.vocab_size(),
+        num_puzzle_identifiers: src.num_puzzle_identifiers().max(1),
+        vocab_size: src.vocab_size(),
         h_cycles: a.h_cycles,
         l_cycles: a.l_cycles,
         h_layers: a.h_layers,
@@ -264,31 +328,78 @@ pub fn load_run(dir: &Path) -> anyhow::Result<(Config, TrainState)> {
     TrainState::from_files(&files).with_context(|| format!("reading the run in {}", dir.display()))
 }
 
+/// Drops the log lines of steps after `step` (written after the checkpoint a resumed run starts from,
+/// and about to be redone), so the log has each step once.
+fn truncate_log(path: &Path, step: u64) -> anyhow::Result<()> {
+    let Ok(text) = std::fs::read_to_string(path) else { return Ok(()) };
+    let keep: String = text
+        .lines()
+        .filter(|l| serde_json::from_str::<serde_json::Value>(l).ok().and_then(|v| v["step"].as_u64()).is_some_and(|s| s <= step))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    write_atomic(path, keep.as_bytes())
+}
+
+/// The backend named by `--backend` (no GPU adapter is an error that says so; the CPU always works).
+pub fn with_backend<R>(name: &str, cpu: impl FnOnce(CpuBackend) -> R, gpu: impl FnOnce(GpuBackend) -> R) -> anyhow::Result<R> {
+    match name {
+        "cpu" => Ok(cpu(CpuBackend)),
+        "gpu" => {
+            let be = GpuBackend::new_blocking().context("--backend gpu: no usable GPU adapter (use --backend cpu)")?;
+            eprintln!("GPU: {}", be.context().info());
+            Ok(gpu(be))
+        }
+        other => bail!("--backend: `{other}` is neither cpu nor gpu"),
+    }
+}
+
 pub fn run(a: Args) -> anyhow::Result<()> {
     set_threads(a.threads)?;
+    with_backend(&a.backend, |be| run_on(&a, be), |be| run_on(&a, be))?
+}
+
+fn run_on<B: Backend + Clone>(a: &Args, be: B) -> anyhow::Result<()> {
     std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
-    let (cfg, mut trainer, mut stream, run_task, batch, eval_batches, seed) = if a.resume {
+    let (cfg, mut trainer, mut source, batch, eval_batches, seed) = if a.resume {
         let (cfg, state) = load_run(&a.out)?;
         let run = RunData::of(&state.meta)?;
-        let model = Hrm::new(CpuBackend, &cfg, &state.model)?;
+        let model = Hrm::new(be.clone(), &cfg, &state.model)?;
         let (trainer, _) = pollster::block_on(Trainer::resume(model, &state))?;
-        let mut stream = SyntheticStream::new(run.task, 0)?;
-        stream.set_rng_state(run.rng);
+        let mut source = Source::open(run.source.clone(), run.seed)?;
+        source.restore(run.position, run.seed, run.batch)?;
         eprintln!("resuming {} at step {}", a.out.display(), trainer.step());
-        (cfg, trainer, stream, run.task, run.batch, run.eval_batches, run.seed)
+        (cfg, trainer, source, run.batch, run.eval_batches, run.seed)
     } else {
-        let task = a.task.config()?;
-        let cfg = model_config(&a, &task)?;
-        let init = Checkpoint::init(cfg.clone(), a.seed)?;
-        let model = Hrm::new(CpuBackend, &cfg, &init.params)?;
+        let source = Source::open(a.data.spec()?, a.seed)?;
+        let (cfg, init) = match &a.init_from {
+            None => {
+                let cfg = model_config(&a, &source)?;
+                let init = Checkpoint::init(cfg.clone(), a.seed)?;
+                (cfg, init)
+            }
+            Some(path) => {
+                let ck = Checkpoint::open(path, None).with_context(|| format!("--init-from {}", path.display()))?;
+                let mut cfg = ck.config.clone();
+                if (cfg.seq_len, cfg.vocab_size) != (source.seq_len(), source.vocab_size()) {
+                    bail!("--init-from: the checkpoint has seq_len {} and vocab {}, the data {} and {}", cfg.seq_len, cfg.vocab_size, source.seq_len(), source.vocab_size());
+                }
+                (cfg.batch_size, cfg.halt_max_steps, cfg.halt_exploration_prob) = (a.batch, a.halt_max_steps, a.exploration);
+                cfg.validate()?;
+                (cfg, ck)
+            }
+        };
+        let model = Hrm::new(be.clone(), &cfg, &init.params)?;
         let trainer = pollster::block_on(Trainer::new(model, train_config(&a)?))?;
-        let stream = SyntheticStream::new(task, a.seed.wrapping_add(1))?;
-        (cfg, trainer, stream, task, a.batch, a.eval_batches, a.seed)
+        (cfg, trainer, source, a.batch, a.eval_batches, a.seed)
     };
     let total = trainer.config().total_steps;
-    let held_out: Vec<Batch> = eval_set(&run_task, seed, eval_batches, batch).into_iter().map(Batch::from).collect();
+    let held_out: Vec<Batch> = source.held_out(seed, eval_batches * batch, batch)?;
+    let kind = source.kind();
 
     let log_path = a.out.join("train.jsonl");
+    if a.resume {
+        truncate_log(&log_path, trainer.step())?;
+    }
     let mut log = OpenOptions::new().create(true).append(true).open(&log_path).with_context(|| format!("opening {}", log_path.display()))?;
     let bar = if a.quiet { indicatif::ProgressBar::hidden() } else { indicatif::ProgressBar::new(total) };
     bar.set_style(
@@ -300,17 +411,20 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         eprintln!("continuing to step {total} (the run's own schedule; --steps is not used on resume)");
     }
 
-    let save = |trainer: &Trainer<CpuBackend>, stream: &SyntheticStream| -> anyhow::Result<()> {
-        let data = RunData { task: run_task, batch, eval_batches, seed, rng: stream.rng_state() };
+    let save = |trainer: &Trainer<B>, source: &Source| -> anyhow::Result<()> {
+        let data = RunData { source: source.spec.clone(), batch, eval_batches, seed, position: source.position() };
         let state = pollster::block_on(trainer.save_state(serde_json::to_value(data)?));
         save_run(&a.out, &cfg, &state)
     };
+    let started = Instant::now();
     let mut window = Instant::now();
     let mut window_steps = 0u64;
     let stop = a.stop_at.unwrap_or(total).min(total);
     while trainer.step() < stop {
         let t0 = Instant::now();
-        let mut line = pollster::block_on(trainer.train_step(&stream.next_batch(batch).into()))?;
+        let needed = trainer.rows_taking_new_data().map(<[bool]>::to_vec);
+        let next = source.train_batch(trainer.step() + 1, seed, batch, needed.as_deref())?;
+        let mut line = pollster::block_on(trainer.train_step(&next))?;
         window_steps += 1;
         let step = line.step;
         if step % a.log_every.max(1) == 0 || step == total {
@@ -319,20 +433,32 @@ pub fn run(a: Args) -> anyhow::Result<()> {
             window_steps = 0;
             let mut v = serde_json::to_value(line)?;
             v["kind"] = "train".into();
+            v["elapsed_s"] = started.elapsed().as_secs_f64().into();
             writeln!(log, "{v}")?;
         }
         bar.set_message(format!("loss {:.4}  exact {:.3}  ({:.0} ms/step)", line.loss, line.exact_accuracy, t0.elapsed().as_secs_f64() * 1e3));
         bar.set_position(step);
         if (a.eval_every > 0 && step % a.eval_every == 0) || step == total {
-            let ev = pollster::block_on(evaluate(trainer.model_mut(), &held_out))?;
-            let mut v = serde_json::to_value(ev)?;
+            // Puzzles: exact / cell / valid-solution accuracy of the answers; synthetic: the official metrics.
+            let mut v = match kind {
+                Some(kind) => {
+                    let segments = trainer.model().config().halt_max_steps;
+                    let r = pollster::block_on(evaluate_puzzles(trainer.model_mut(), &held_out, kind, EvalOptions { segments, act: false }))?;
+                    let s = r.final_score;
+                    serde_json::json!({"exact_accuracy": s.exact_accuracy(), "accuracy": s.cell_accuracy(), "valid_accuracy": s.valid_accuracy(),
+                        "steps": r.mean_steps(), "count": s.count})
+                }
+                None => serde_json::to_value(pollster::block_on(evaluate(trainer.model_mut(), &held_out))?)?,
+            };
             v["kind"] = "eval".into();
             v["step"] = step.into();
+            v["elapsed_s"] = started.elapsed().as_secs_f64().into();
             writeln!(log, "{v}")?;
-            bar.println(format!("step {step}: eval exact {:.4}  token acc {:.4}  mean ACT steps {:.2}", ev.exact_accuracy, ev.accuracy, ev.steps));
+            let f = |k: &str| v[k].as_f64().unwrap_or(f64::NAN);
+            bar.println(format!("step {step}: eval exact {:.4}  token acc {:.4}  mean ACT steps {:.2}", f("exact_accuracy"), f("accuracy"), f("steps")));
         }
         if (a.checkpoint_every > 0 && step % a.checkpoint_every == 0) || step == stop {
-            save(&trainer, &stream)?;
+            save(&trainer, &source)?;
         }
     }
     bar.finish();

@@ -22,7 +22,7 @@ pub enum Preset {
 }
 
 impl Preset {
-    fn config(self) -> Config {
+    pub(crate) fn config(self) -> Config {
         let (batch_size, seq_len, vocab_size) = match self {
             Preset::SudokuSmall => (32, 81, 11),
             Preset::MazeSmall => (8, 400, 6),
@@ -58,7 +58,7 @@ impl Preset {
         }
     }
 
-    fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Preset::SudokuSmall => "sudoku-small",
             Preset::MazeSmall => "maze-small",
@@ -66,7 +66,7 @@ impl Preset {
     }
 }
 
-fn random_batch(cfg: &Config, rng: &mut SplitMix64) -> Batch {
+pub(crate) fn random_batch(cfg: &Config, rng: &mut SplitMix64) -> Batch {
     let n = cfg.batch_size * cfg.seq_len;
     let v = cfg.vocab_size as u64 - 1;
     let inputs = (0..n).map(|_| 1 + rng.below(v) as i32).collect();
@@ -74,7 +74,7 @@ fn random_batch(cfg: &Config, rng: &mut SplitMix64) -> Batch {
     Batch { rows: cfg.batch_size, seq_len: cfg.seq_len, inputs, labels, puzzle_identifiers: vec![0; cfg.batch_size] }
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
+pub(crate) fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
 }

@@ -1,0 +1,196 @@
+//! Evaluation on puzzles: what a user asks of a trained model ("how many Sudokus does it solve?"),
+//! next to the official `evaluate` in [`crate::train`] (which reports the loss head's metrics).
+//!
+//! Per batch: a fresh carry, then `segments` eval segments on the same batch; after every segment
+//! each row's prediction (argmax of the logits) is scored with [`crate::puzzles::metrics`] (cell,
+//! exact and valid-solution accuracy), which gives the whole test-time-scaling curve in one pass.
+//! With `act` on, a row's answer is frozen at the first segment whose Q-halt logit beats Q-continue
+//! (ACT at evaluation, which the official eval does not do: it always runs `halt_max_steps`).
+//!
+//! Async and clock-free like the trainer, so the page can run it too.
+
+use serde::{Deserialize, Serialize};
+
+use crate::backend::Backend;
+use crate::dataset;
+use crate::model::{Batch, Hrm, ModelError};
+use crate::puzzles::metrics::{score, Accuracy, PuzzleKind};
+
+impl From<dataset::Batch> for Batch {
+    fn from(b: dataset::Batch) -> Batch {
+        Batch { rows: b.batch_size, seq_len: b.seq_len, inputs: b.inputs, labels: b.labels, puzzle_identifiers: b.puzzle_identifiers }
+    }
+}
+
+/// How to evaluate.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct EvalOptions {
+    /// Segments per batch (more than the trained `halt_max_steps` is test-time scaling).
+    pub segments: usize,
+    /// Freeze each row's answer where Q-halt > Q-continue first.
+    pub act: bool,
+}
+
+/// The scores of a set.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PuzzleReport {
+    /// The answers (after ACT, or after the last segment without it).
+    pub final_score: Accuracy,
+    /// Without ACT: the scores had every row stopped after segment k+1 (index k). Empty with ACT.
+    pub by_segment: Vec<Accuracy>,
+    /// Sum over scored rows of the segments their answer took (= `segments` without ACT).
+    pub steps_sum: f64,
+}
+
+impl PuzzleReport {
+    pub fn mean_steps(&self) -> f64 {
+        if self.final_score.count == 0 {
+            0.0
+        } else {
+            self.steps_sum / self.final_score.count as f64
+        }
+    }
+    pub fn merge(&mut self, other: &PuzzleReport) {
+        self.final_score.merge(&other.final_score);
+        if self.by_segment.len() < other.by_segment.len() {
+            self.by_segment.resize(other.by_segment.len(), Accuracy::default());
+        }
+        for (a, b) in self.by_segment.iter_mut().zip(&other.by_segment) {
+            a.merge(b);
+        }
+        self.steps_sum += other.steps_sum;
+    }
+}
+
+/// Argmax per position of `logits [rows, seq, vocab]` (the first maximum, as torch.argmax).
+pub fn argmax_tokens(logits: &[f32], vocab: usize) -> Vec<i32> {
+    logits
+        .chunks_exact(vocab)
+        .map(|l| l.iter().enumerate().fold((0usize, f32::NEG_INFINITY), |best, (i, &x)| if x > best.1 { (i, x) } else { best }).0 as i32)
+        .collect()
+}
+
+/// Scores `model` on `batches` of `kind` puzzles. The model's own `halt_max_steps` is raised to
+/// `segments` for the run (eval rows only halt there) and put back afterwards.
+pub async fn evaluate_puzzles<B: Backend>(model: &mut Hrm<B>, batches: &[Batch], kind: PuzzleKind, opts: EvalOptions) -> Result<PuzzleReport, ModelError> {
+    if opts.segments == 0 {
+        return Err(ModelError::Batch("evaluation needs at least one segment".into()));
+    }
+    let trained = model.config().halt_max_steps;
+    model.set_halt_max_steps(opts.segments);
+    let curve = if opts.act { 0 } else { opts.segments };
+    let mut report = PuzzleReport { by_segment: vec![Accuracy::default(); curve], ..Default::default() };
+    let mut result = Ok(());
+    for batch in batches {
+        if let Err(e) = evaluate_batch(model, batch, kind, opts, &mut report).await {
+            result = Err(e);
+            break;
+        }
+    }
+    model.set_halt_max_steps(trained);
+    result.map(|_| report)
+}
+
+async fn evaluate_batch<B: Backend>(model: &mut Hrm<B>, batch: &Batch, kind: PuzzleKind, opts: EvalOptions, report: &mut PuzzleReport) -> Result<(), ModelError> {
+    let (rows, seq, vocab) = (batch.rows, batch.seq_len, model.config().vocab_size);
+    let mut carry = model.initial_carry(batch);
+    // Per row: the answer so far and the segment it was taken at (None = still thinking, under ACT).
+    let mut answer: Vec<Option<(Vec<i32>, usize)>> = vec![None; rows];
+    for k in 0..opts.segments {
+        let out = model.eval_segment(&mut carry, batch, None).await?;
+        let pred = argmax_tokens(&model.read_logits().await, vocab);
+        for r in 0..rows {
+            let p = &pred[r * seq..(r + 1) * seq];
+            if let Some(acc) = report.by_segment.get_mut(k) {
+                acc.add(&score(kind, batch.input_row(r), batch.label_row(r), p));
+            }
+            let halts_here = k + 1 == opts.segments || (opts.act && out.q_halt[r] > out.q_continue[r]);
+            if answer[r].is_none() && halts_here {
+                answer[r] = Some((p.to_vec(), k + 1));
+            }
+        }
+        if answer.iter().all(Option::is_some) {
+            break;
+        }
+    }
+    for (r, a) in answer.iter().enumerate() {
+        let (p, used) = a.as_ref().expect("every row answers by the last segment");
+        let s = score(kind, batch.input_row(r), batch.label_row(r), p);
+        if s.labelled > 0 {
+            report.steps_sum += *used as f64;
+        }
+        report.final_score.add(&s);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::CpuBackend;
+    use crate::dataset::{ExampleStream, StreamSource};
+    use crate::puzzles::sudoku::Band;
+    use crate::{Checkpoint, Config};
+
+    #[test]
+    fn argmax_takes_the_first_maximum() {
+        assert_eq!(argmax_tokens(&[0.0, 2.0, 2.0, 1.0, -1.0, -3.0], 3), vec![1, 0]);
+    }
+
+    fn tiny_sudoku_model() -> (Hrm<CpuBackend>, Vec<Batch>) {
+        let cfg = Config::from_json_str(
+            r#"{"batch_size": 3, "seq_len": 81, "puzzle_emb_ndim": 0, "num_puzzle_identifiers": 1, "vocab_size": 11,
+                "H_cycles": 1, "L_cycles": 1, "H_layers": 1, "L_layers": 1, "hidden_size": 16, "expansion": 2, "num_heads": 2,
+                "pos_encodings": "learned", "halt_max_steps": 2, "halt_exploration_prob": 0.1}"#,
+        )
+        .unwrap();
+        let ck = Checkpoint::init(cfg.clone(), 3).unwrap();
+        let model = Hrm::new(CpuBackend, &cfg, &ck.params).unwrap();
+        let mut stream = ExampleStream::new(StreamSource::Sudoku { band: Band::Easy, augment: false }, 5);
+        let batches = (0..2).map(|_| Batch::from(stream.next_batch(3).unwrap())).collect();
+        (model, batches)
+    }
+
+    #[test]
+    fn without_act_the_answer_is_the_last_segment_and_the_model_keeps_its_limit() {
+        let (mut model, batches) = tiny_sudoku_model();
+        let r = pollster::block_on(evaluate_puzzles(&mut model, &batches, PuzzleKind::Sudoku, EvalOptions { segments: 3, act: false })).unwrap();
+        assert_eq!(r.final_score.count, 6);
+        assert_eq!(r.by_segment.len(), 3);
+        assert_eq!(r.by_segment[2], r.final_score);
+        assert_eq!(r.mean_steps(), 3.0);
+        assert_eq!(model.config().halt_max_steps, 2, "test-time scaling must not change the model");
+        // An untrained model gets some cells right by chance (the givens' digits are common), never all.
+        assert!(r.final_score.cell_accuracy() < 0.5 && r.final_score.exact == 0);
+    }
+
+    #[test]
+    fn with_act_each_row_answers_where_it_halts() {
+        let (mut model, batches) = tiny_sudoku_model();
+        let r = pollster::block_on(evaluate_puzzles(&mut model, &batches, PuzzleKind::Sudoku, EvalOptions { segments: 4, act: true })).unwrap();
+        assert_eq!(r.final_score.count, 6);
+        assert!(r.by_segment.is_empty());
+        assert!((1.0..=4.0).contains(&r.mean_steps()));
+        // The same rows without ACT, stopped where ACT stopped them, score the same: recompute by hand.
+        let mut expect = Accuracy::default();
+        let mut steps = 0.0;
+        for batch in &batches {
+            let mut carry = model.initial_carry(batch);
+            model.set_halt_max_steps(4);
+            let mut done = vec![false; batch.rows];
+            for k in 0..4 {
+                let out = pollster::block_on(model.eval_segment(&mut carry, batch, None)).unwrap();
+                let pred = argmax_tokens(&pollster::block_on(model.read_logits()), 11);
+                for r in 0..batch.rows {
+                    if !done[r] && (k == 3 || out.q_halt[r] > out.q_continue[r]) {
+                        done[r] = true;
+                        steps += (k + 1) as f64;
+                        expect.add(&score(PuzzleKind::Sudoku, batch.input_row(r), batch.label_row(r), &pred[r * 81..(r + 1) * 81]));
+                    }
+                }
+            }
+        }
+        assert_eq!(r.final_score, expect);
+        assert_eq!(r.steps_sum, steps);
+    }
+}

@@ -1,0 +1,140 @@
+//! The `hrm` CLI end to end: training on generated puzzles and on a dataset folder resumes exactly
+//! where it stopped, fine-tuning starts from the given weights, the GPU backend logs the CPU's losses,
+//! and bad flags are named. (The shipped models' table rows: shipped_models.rs.)
+#![cfg(not(target_arch = "wasm32"))]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn hrm(args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_hrm")).args(args).env("RUST_BACKTRACE", "0").output().expect("running hrm");
+    assert!(out.status.success(), "hrm {args:?} failed:\n{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+fn hrm_fails(args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_hrm")).args(args).env("RUST_BACKTRACE", "0").output().expect("running hrm");
+    assert!(!out.status.success(), "hrm {args:?} should have failed");
+    String::from_utf8(out.stderr).expect("utf-8")
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("hrm-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// The training losses in a run's log, by step.
+fn losses(run: &Path) -> Vec<(u64, f64)> {
+    std::fs::read_to_string(run.join("train.jsonl"))
+        .expect("train.jsonl")
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("json line"))
+        .filter(|v| v["kind"] == "train")
+        .map(|v| (v["step"].as_u64().unwrap(), v["loss"].as_f64().unwrap()))
+        .collect()
+}
+
+const TINY: &[&str] = &[
+    "--hidden", "16", "--heads", "2", "--expansion", "2", "--h-layers", "1", "--l-layers", "1", "--h-cycles", "1", "--l-cycles", "2",
+    "--halt-max-steps", "3", "--batch", "4", "--steps", "6", "--eval-every", "0", "--eval-batches", "1", "--checkpoint-every", "0",
+    "--threads", "1", "--quiet",
+];
+
+/// Trains 6 steps straight, and 3 + resume to 6; the losses of steps 4..6 must be the same bits.
+fn check_resume(name: &str, data: &[&str]) {
+    let (straight, split) = (scratch(&format!("{name}-straight")), scratch(&format!("{name}-split")));
+    let run = |out: &Path, extra: &[&str]| {
+        let mut args = vec!["train", "--out", out.to_str().unwrap()];
+        args.extend_from_slice(data);
+        args.extend_from_slice(TINY);
+        args.extend_from_slice(extra);
+        hrm(&args);
+    };
+    run(&straight, &[]);
+    run(&split, &["--stop-at", "3"]);
+    assert_eq!(losses(&split).len(), 3, "the interrupted run stops at step 3");
+    // A line written after the checkpoint (as by a run killed between checkpoints) is dropped on resume.
+    let log = split.join("train.jsonl");
+    let mut text = std::fs::read_to_string(&log).unwrap();
+    text.push_str("{\"kind\":\"train\",\"step\":4,\"loss\":123.0}\n");
+    std::fs::write(&log, text).unwrap();
+    hrm(&["train", "--out", split.to_str().unwrap(), "--resume", "--quiet", "--threads", "1"]);
+    let (a, b) = (losses(&straight), losses(&split));
+    assert_eq!(a.len(), 6);
+    assert_eq!(a, b, "the resumed run must log the same losses as the uninterrupted one");
+    // The losses move: the test would not pass on a run that did nothing.
+    assert!(a.windows(2).any(|w| w[0].1 != w[1].1));
+    let _ = std::fs::remove_dir_all(&straight);
+    let _ = std::fs::remove_dir_all(&split);
+}
+
+#[test]
+fn training_on_generated_sudokus_resumes_exactly() {
+    check_resume("sudoku", &["--data", "sudoku", "--band", "easy"]);
+}
+
+#[test]
+fn training_on_generated_mazes_resumes_exactly() {
+    check_resume("maze", &["--data", "maze", "--maze-size", "6", "--augment"]);
+}
+
+#[test]
+fn training_on_a_dataset_folder_resumes_exactly() {
+    let folder = scratch("folder-data");
+    hrm(&["data", "sudoku", "--out", folder.to_str().unwrap(), "--band", "easy", "--train", "5", "--test", "4", "--aug", "1", "--quiet"]);
+    // 10 training examples, batch 4: iterations of 2 batches, so the run crosses iteration boundaries.
+    check_resume("folder", &["--data", folder.to_str().unwrap()]);
+    let _ = std::fs::remove_dir_all(&folder);
+}
+
+#[test]
+fn bad_data_flags_are_named() {
+    let out = scratch("bad");
+    let err = hrm_fails(&["train", "--out", out.to_str().unwrap(), "--data", "sudoku", "--band", "impossible", "--quiet"]);
+    assert!(err.contains("`impossible` is not a Sudoku band"), "{err}");
+    let err = hrm_fails(&["train", "--out", out.to_str().unwrap(), "--data", "/no/such/folder", "--quiet"]);
+    assert!(err.contains("/no/such/folder"), "{err}");
+    let err = hrm_fails(&["train", "--out", out.to_str().unwrap(), "--data", "maze", "--maze-size", "5", "--min-path", "400", "--quiet"]);
+    assert!(err.contains("generator"), "{err}");
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+#[test]
+fn init_from_fine_tunes_a_checkpoint_and_refuses_other_shapes() {
+    let (base, tuned) = (scratch("init-base"), scratch("init-tuned"));
+    let mut args = vec!["train", "--out", base.to_str().unwrap(), "--data", "sudoku", "--band", "easy"];
+    args.extend_from_slice(TINY);
+    hrm(&args);
+    let model = base.join("model.safetensors");
+    let mut args = vec!["train", "--out", tuned.to_str().unwrap(), "--data", "sudoku", "--band", "medium", "--init-from", model.to_str().unwrap()];
+    args.extend_from_slice(TINY);
+    hrm(&args);
+    // The fine-tuned run starts where the base run ended: its first loss is nearer the base run's last
+    // loss than its first (a fresh init's).
+    let (b, t) = (losses(&base), losses(&tuned));
+    let (first, last) = (b[0].1, b[b.len() - 1].1);
+    assert!((t[0].1 - last).abs() < (t[0].1 - first).abs(), "fine-tuning starts from the trained weights: {} (base run {first} -> {last})", t[0].1);
+    let err = hrm_fails(&["train", "--out", tuned.to_str().unwrap(), "--data", "maze", "--maze-size", "6", "--init-from", model.to_str().unwrap(), "--quiet"]);
+    assert!(err.contains("seq_len 81"), "{err}");
+    let _ = std::fs::remove_dir_all(&base);
+    let _ = std::fs::remove_dir_all(&tuned);
+}
+
+#[test]
+fn training_on_the_gpu_backend_logs_the_cpu_losses() {
+    // CI has lavapipe (a software Vulkan driver); a machine without any adapter fails here with the reason.
+    let (cpu, gpu) = (scratch("backend-cpu"), scratch("backend-gpu"));
+    for (out, backend) in [(&cpu, "cpu"), (&gpu, "gpu")] {
+        let mut args = vec!["train", "--out", out.to_str().unwrap(), "--data", "sudoku", "--band", "easy", "--backend", backend];
+        args.extend_from_slice(TINY);
+        hrm(&args);
+    }
+    let (a, b) = (losses(&cpu), losses(&gpu));
+    assert_eq!(a.len(), 6);
+    for ((s, x), (_, y)) in a.iter().zip(&b) {
+        assert!((x - y).abs() <= 1e-4 * x.abs(), "step {s}: cpu loss {x}, gpu loss {y}");
+    }
+    let _ = std::fs::remove_dir_all(&cpu);
+    let _ = std::fs::remove_dir_all(&gpu);
+}

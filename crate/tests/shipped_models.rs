@@ -1,0 +1,60 @@
+//! The models the page ships (web/public/models/manifest.json) still score what the README's table
+//! says: `hrm eval` on the first examples of the same held-out set, within what sampling error allows.
+#![cfg(not(target_arch = "wasm32"))]
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use serde_json::Value;
+
+fn models_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../web/public/models")
+}
+
+/// Examples re-evaluated per table row: enough that 4 standard errors stay under ~0.1.
+const SAMPLE: usize = 96;
+
+fn eval_args(file: &str, row: &Value) -> Vec<String> {
+    let s = |k: &str| row[k].as_str().map(str::to_string).unwrap_or_else(|| row[k].to_string());
+    let mut args = vec!["eval".into(), file.into(), "--count".into(), SAMPLE.to_string(), "--seed".into(), s("seed"), "--segments".into(), s("segments"), "--threads".into(), "2".into()];
+    match row["data"].as_str().expect("row.data") {
+        "sudoku" => args.extend(["--data".into(), "sudoku".into(), "--band".into(), s("band")]),
+        "maze" => args.extend(["--data".into(), "maze".into(), "--maze-size".into(), s("maze_size"), "--min-path".into(), s("min_path")]),
+        other => panic!("unknown data `{other}` in the manifest"),
+    }
+    if row["act"].as_bool() == Some(true) {
+        args.push("--act".into());
+    }
+    args
+}
+
+#[test]
+fn shipped_models_reproduce_their_table_rows() {
+    let text = std::fs::read_to_string(models_dir().join("manifest.json")).expect("web/public/models/manifest.json");
+    let manifest: Value = serde_json::from_str(&text).expect("manifest is JSON");
+    let models = manifest["models"].as_array().expect("models list");
+    assert!(models.iter().any(|m| m["task"] == "sudoku") && models.iter().any(|m| m["task"] == "maze"), "a Sudoku and a maze model are shipped");
+    for m in models {
+        let file = models_dir().join(m["file"].as_str().expect("file"));
+        let bytes = std::fs::metadata(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display())).len();
+        assert_eq!(Some(bytes), m["bytes"].as_u64(), "{}: size differs from the manifest", file.display());
+        assert!(bytes <= 10 << 20, "{}: shipped models stay under 10 MB", file.display());
+        let rows = m["eval"].as_array().expect("eval rows");
+        assert!(!rows.is_empty());
+        for row in rows {
+            let args = eval_args(file.to_str().unwrap(), row);
+            let out = Command::new(env!("CARGO_BIN_EXE_hrm")).args(&args).env("RUST_BACKTRACE", "0").output().expect("running hrm eval");
+            assert!(out.status.success(), "hrm {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+            let stdout = String::from_utf8(out.stdout).unwrap();
+            let got: Value = stdout.lines().filter(|l| l.starts_with('{')).last().map(|l| serde_json::from_str(l).unwrap()).expect("a JSON result line");
+            assert_eq!(got["count"].as_u64(), Some(SAMPLE as u64));
+            for (ours, theirs) in [("exact_accuracy", "exact"), ("cell_accuracy", "cell")] {
+                let (p, q) = (row[theirs].as_f64().expect("table value"), got[ours].as_f64().unwrap());
+                // Binomial standard error of a 96-example subsample of the table's set; 4 sigma, at
+                // least 0.02 (cell accuracy varies less than exact, so this is generous for it).
+                let tol = (4.0 * (p * (1.0 - p) / SAMPLE as f64).sqrt()).max(0.02);
+                assert!((p - q).abs() <= tol, "{} {theirs}: table {p:.4}, now {q:.4} on {SAMPLE} examples (tolerance {tol:.3})", m["id"]);
+            }
+        }
+    }
+}

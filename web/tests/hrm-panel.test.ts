@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { describeResult, describeRunning } from '../src/hrm-panel';
+import { PcaPlot, pcaGeometry } from '../src/plots';
+import type { Trace } from '../src/trace';
+import { syntheticTrace } from './synthetic-trace';
+
+describe('the status lines', () => {
+  it('say which backend runs and warn about software adapters', () => {
+    expect(describeRunning({ backend: 'cpu', adapter: 'wasm CPU', software: false, note: '' }, null)).toBe('The model runs on the CPU (wasm).');
+    expect(describeRunning({ backend: 'webgpu', adapter: 'google / swiftshader', software: true, note: '' }, null))
+      .toBe('The model runs on WebGPU on google / swiftshader. This is a software adapter: the CPU path is usually faster.');
+  });
+  it('judge the final Sudoku step by the rules and the givens', () => {
+    // SYNTHETIC: a valid grid as the last prediction
+    const sol = '534678912672195348198342567859761423426853791713924856961537284287419635345286179';
+    const t: Trace = syntheticTrace(1, 1, 1);
+    const last = t.steps.at(-1)!;
+    last.prediction = Uint8Array.from(sol, (c) => Number(c) + 1);
+    t.input = [...last.prediction].map((tok, i) => (i % 4 === 0 ? tok : 1));
+    expect(describeResult(t)).toMatch(/^After 1 segment the model's answer is a valid solution; ACT's Q head says halt after segment 1\.$/);
+    last.prediction[0] = last.prediction[1]!; // same digit twice in row 1, and given 1 changed
+    expect(describeResult(t)).toMatch(/not a solution \(\d+ cells break a rule, 0 left blank, givens changed\)/);
+  });
+});
+
+describe('the PCA plot', () => {
+  it('keeps one scale for both axes and puts every point inside the box', () => {
+    const g = pcaGeometry(Float32Array.from([0, 0, 2, 0, 2, 1]), { width: 200, height: 100, pad: 10 });
+    expect(g.points).toHaveLength(3);
+    for (const [x, y] of g.points) {
+      expect(x).toBeGreaterThanOrEqual(10);
+      expect(x).toBeLessThanOrEqual(190);
+      expect(y).toBeGreaterThanOrEqual(10);
+      expect(y).toBeLessThanOrEqual(90);
+    }
+    // equal data steps give equal distances on both axes: (0,0)→(2,0) is twice (2,0)→(2,1)
+    const [a, b, c] = g.points as [[number, number], [number, number], [number, number]];
+    expect(b[0] - a[0]).toBeCloseTo(2 * (b[1] - c[1]));
+  });
+  it('draws both trajectories and rings the current step', () => {
+    const p = new PcaPlot(document.body);
+    expect(p.element.textContent).toMatch(/no run yet/);
+    p.set({ l: Float32Array.from([0, 0, 1, 1, 2, 0]), h: Float32Array.from([0, 0, 1, 0]), explainedL: [0.8, 0.2], explainedH: [1, 0], truncated: false });
+    expect(p.element.querySelectorAll('.pca-point')).toHaveLength(5);
+    p.setCursor('L', 1);
+    expect(p.element.querySelectorAll('.cursor')).toHaveLength(1);
+    expect(p.element.textContent).toMatch(/PC1 80% · PC2 20%/);
+  });
+});
