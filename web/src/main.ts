@@ -191,7 +191,8 @@ const training = new TrainingPanel($('training'), {
   restore: () => worker.call('train.restore', {}),
   weights: () => worker.call('train.weights', {}),
 }, {
-  // The trained weights take the same path as a checkpoint the user drops in.
+  // The trained weights take the same path as a checkpoint the user drops in (checked, then loaded
+  // into the solver when it is a Sudoku or maze model).
   useModel: (w) => hrm.loadFiles([new File([w.weights as BlobPart], w.fileName)]),
   download: (w) => {
     const url = URL.createObjectURL(new Blob([w.weights as BlobPart], { type: 'application/octet-stream' }));
@@ -202,10 +203,10 @@ const training = new TrainingPanel($('training'), {
     setTimeout(() => URL.revokeObjectURL(url), 10_000);
   },
 });
+document.addEventListener('visibilitychange', () => void training.visibilityChanged(document.visibilityState === 'hidden'));
 worker.onEvent((ev: WorkerEvent) => {
   if (ev.type.startsWith('train.')) training.onEvent(ev);
 });
-document.addEventListener('visibilitychange', () => void training.visibilityChanged(document.visibilityState === 'hidden'));
 
 // ---------- start ----------
 async function startUp(): Promise<void> {

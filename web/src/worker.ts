@@ -13,7 +13,7 @@ declare const self: DedicatedWorkerGlobalScope;
 
 const ready = init();
 
-// The HRM models and runs (hrm-worker.ts); the adapter report is asked once and shared with training.
+// The HRM models and runs (hrm-worker.ts); the adapter report is asked once.
 let report: ReturnType<typeof detectBackend> | null = null;
 const backendReport = (): ReturnType<typeof detectBackend> => (report ??= detectBackend(self.navigator.gpu));
 const hrm = new HrmHost(wasm, backendReport, (event) => self.postMessage({ event }));
