@@ -99,3 +99,39 @@ fn offsets_alpha_and_shape_errors() {
     assert!(linear(g, &gc, &wrong).is_err());
     g.check().unwrap();
 }
+
+/// Several threads record into the one shared context at once, with enough dispatches to wrap the
+/// uniform ring (1024 slots per submission) many times and readbacks that submit in between: every
+/// product must still get its own parameters (here its own alpha). Without one lock around slot and
+/// dispatch, a submission by another thread between the two let a later dispatch overwrite the slot.
+#[test]
+fn threads_recording_into_one_context_each_get_their_own_results() {
+    let g = ctx();
+    let (m, n, k) = (9, 7, 5);
+    let a = rand_vec(m * k, 1, 1.0);
+    let b = rand_vec(k * n, 2, 1.0);
+    let base = reference(&a, false, &b, false, m, n, k);
+    let (ga, gb) = (g.upload(&[m, k], &a).unwrap(), g.upload(&[k, n], &b).unwrap());
+    std::thread::scope(|s| {
+        for t in 0..4 {
+            let (ga, gb, base) = (&ga, &gb, &base);
+            s.spawn(move || {
+                for round in 0..3 {
+                    let outs: Vec<_> = (0..400)
+                        .map(|i| {
+                            let alpha = (t * 1000 + round * 400 + i) as f32 / 1000.0;
+                            let c = g.empty(&[m, n]).unwrap();
+                            dispatch_matmul(g, Operand::plain(ga), Operand::plain(gb), &c, m, n, k, alpha, 0.0).unwrap();
+                            (alpha, c)
+                        })
+                        .collect();
+                    for (alpha, c) in outs.iter().step_by(37) {
+                        let want: Vec<f32> = base.iter().map(|x| x * alpha).collect();
+                        assert_close(&format!("thread {t} round {round} alpha {alpha}"), &g.read_f32_blocking(c).unwrap(), &want, 1e-4, 1e-4);
+                    }
+                }
+            });
+        }
+    });
+    g.check().unwrap();
+}
