@@ -39,14 +39,7 @@ pub struct AdamAtan2Scalars {
 
 /// param, m, v updated in place from grad (all of one length).
 pub fn dispatch_adam_atan2(ctx: &GpuContext, c: &AdamAtan2Scalars, param: &GpuTensor, grad: &GpuTensor, m: &GpuTensor, v: &GpuTensor) -> Result<(), GpuError> {
-    let n = param.numel();
-    if grad.numel() != n || m.numel() != n || v.numel() != n {
-        return Err(GpuError::Shape(format!("adam_atan2: param {:?}, grad {:?}, m {:?}, v {:?}", param.shape, grad.shape, m.shape, v.shape)));
-    }
-    let groups = groups_1d(n, 256);
-    let p = Params {
-        n: n as u32,
-        nx: groups[0],
+    let scalars = Params {
         step_size: c.step_size,
         wd_alpha: c.wd_alpha,
         bc2_sqrt: c.bias_correction2_sqrt,
@@ -54,20 +47,12 @@ pub fn dispatch_adam_atan2(ctx: &GpuContext, c: &AdamAtan2Scalars, param: &GpuTe
         omb2: c.one_minus_beta2,
         ..Default::default()
     };
-    let k = ctx.kernel(&SHADER, "adam_atan2", &[(0, Access::ReadWrite), (1, Access::Read), (2, Access::ReadWrite), (3, Access::ReadWrite)], &[]);
-    ctx.dispatch(&k, &[param, grad, m, v], &p, groups)
+    dispatch_adam(ctx, "adam_atan2", scalars, [param, grad, m, v])
 }
 
 /// AdamW (`torch.optim.AdamW`): param, m, v updated in place from grad (all of one length).
 pub fn dispatch_adamw(ctx: &GpuContext, c: &crate::optim::AdamWCoeffs, param: &GpuTensor, grad: &GpuTensor, m: &GpuTensor, v: &GpuTensor) -> Result<(), GpuError> {
-    let n = param.numel();
-    if grad.numel() != n || m.numel() != n || v.numel() != n {
-        return Err(GpuError::Shape(format!("adamw: param {:?}, grad {:?}, m {:?}, v {:?}", param.shape, grad.shape, m.shape, v.shape)));
-    }
-    let groups = groups_1d(n, 256);
-    let p = Params {
-        n: n as u32,
-        nx: groups[0],
+    let scalars = Params {
         step_size: c.step_size,
         wd_alpha: c.wd_alpha,
         bc2_sqrt: c.bias_correction2_sqrt,
@@ -77,7 +62,19 @@ pub fn dispatch_adamw(ctx: &GpuContext, c: &crate::optim::AdamWCoeffs, param: &G
         eps: c.eps,
         ..Default::default()
     };
-    let k = ctx.kernel(&SHADER, "adamw", &[(0, Access::ReadWrite), (1, Access::Read), (2, Access::ReadWrite), (3, Access::ReadWrite)], &[]);
+    dispatch_adam(ctx, "adamw", scalars, [param, grad, m, v])
+}
+
+/// The shared part of the two Adam entry points: one length for all four buffers, one thread per
+/// value, bindings (param rw, grad r, m rw, v rw). `scalars` brings the variant's fields.
+fn dispatch_adam(ctx: &GpuContext, entry: &str, scalars: Params, [param, grad, m, v]: [&GpuTensor; 4]) -> Result<(), GpuError> {
+    let n = param.numel();
+    if grad.numel() != n || m.numel() != n || v.numel() != n {
+        return Err(GpuError::Shape(format!("{entry}: param {:?}, grad {:?}, m {:?}, v {:?}", param.shape, grad.shape, m.shape, v.shape)));
+    }
+    let groups = groups_1d(n, 256);
+    let p = Params { n: n as u32, nx: groups[0], ..scalars };
+    let k = ctx.kernel(&SHADER, entry, &[(0, Access::ReadWrite), (1, Access::Read), (2, Access::ReadWrite), (3, Access::ReadWrite)], &[]);
     ctx.dispatch(&k, &[param, grad, m, v], &p, groups)
 }
 
