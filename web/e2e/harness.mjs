@@ -1,8 +1,10 @@
 // Shared e2e setup: serve the built page (vite preview over web/dist), launch Debian's Chromium
 // through playwright-core with the flags from shared TOOLCHAIN.md (WebGPU on SwiftShader), and
 // record every console error, page error and worker error so a test can fail on any of them.
+import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { after, afterEach, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { preview } from 'vite';
@@ -43,6 +45,34 @@ export async function openPage(browser, url, viewport = { width: 1200, height: 1
   await page.goto(url);
   await page.waitForSelector('body[data-ready=true]', { timeout: 30_000 });
   return { page, problems, close: () => context.close() };
+}
+
+/** The lifecycle every e2e file shares: one server and one browser for the file, one page per test
+ *  whose console errors, page errors and failed requests fail that test. `suite.load(query,
+ *  viewport, options)` opens the page (options as `openPage`); `suite.closePage()` ends it early,
+ *  with the same check, so a test can open a fresh one; `suite.server.url` is the page's address. */
+export function pageSuite() {
+  const suite = { server: null, browser: null, open: null };
+  before(async () => {
+    [suite.server, suite.browser] = await Promise.all([startServer(), startBrowser()]);
+  });
+  after(async () => {
+    await suite.browser?.close();
+    await suite.server?.close();
+  });
+  suite.closePage = async () => {
+    if (!suite.open) return;
+    const { problems, close } = suite.open;
+    suite.open = null;
+    await close();
+    assert.deepEqual(problems, [], 'console errors, page errors or failed requests');
+  };
+  afterEach(suite.closePage);
+  suite.load = async (query = '', viewport, options) => {
+    suite.open = await openPage(suite.browser, `${suite.server.url}${query}`, viewport, options);
+    return suite.open.page;
+  };
+  return suite;
 }
 
 export const shot = (page, name) => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });

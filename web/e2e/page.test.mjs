@@ -3,34 +3,14 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, afterEach, before, test } from 'node:test';
-import { boardDigits, openPage, paste, shot, solves, startBrowser, startServer, web } from './harness.mjs';
+import { test } from 'node:test';
+import { boardDigits, pageSuite, paste, shot, solves, web } from './harness.mjs';
 
 // A puzzle to type (the input; its solution is computed by the page and checked by `solves`).
 const PUZZLE = '53..7....6..195....98....6.8...6...34..8.3..17...2...6.6....28....419..5....8..79';
 
-let server;
-let browser;
-let open = null;
-before(async () => {
-  server = await startServer();
-  browser = await startBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
-afterEach(async () => {
-  if (!open) return;
-  const { problems, close } = open;
-  open = null;
-  await close();
-  assert.deepEqual(problems, [], 'console errors, page errors or failed requests');
-});
-const load = async (query = '', viewport) => {
-  open = await openPage(browser, `${server.url}${query}`, viewport);
-  return open.page;
-};
+const suite = pageSuite();
+const load = (query = '', viewport) => suite.load(query, viewport);
 
 test('the page loads, reports the backends and says which model to load first', async () => {
   const page = await load();
@@ -112,8 +92,7 @@ test('an invalid paste gives a clear message and breaks nothing; a valid paste a
   await page.waitForFunction(() => /Loaded from the paste/.test(document.querySelector('#sudoku-status').textContent));
   assert.equal(await page.textContent('#sudoku-error'), '');
   assert.deepEqual(await boardDigits(page), [...PUZZLE].map((ch) => (ch === '.' ? 0 : Number(ch))));
-  await open.close();
-  open = null;
+  await suite.closePage();
   const p2 = await load(`?sudoku=${PUZZLE.replaceAll('.', '0')}`);
   assert.deepEqual(await boardDigits(p2), [...PUZZLE].map((ch) => (ch === '.' ? 0 : Number(ch))));
 });
@@ -195,9 +174,8 @@ test('generate a maze with a minimum path length and show its BFS path', async (
   // the maze is in the URL: opening the link shows the same maze and path
   const walls = await page.$$eval('.maze .mcell', (c) => c.map((e) => e.className.includes('wall')));
   const link = page.url();
-  await open.close();
-  open = null;
-  const p2 = await load(link.slice(server.url.length));
+  await suite.closePage();
+  const p2 = await load(link.slice(suite.server.url.length));
   assert.deepEqual(await p2.$$eval('.maze .mcell', (c) => c.map((e) => e.className.includes('wall'))), walls);
   await p2.waitForFunction((m) => document.querySelector('#maze-status').textContent.includes(`${m} moves`), moves);
 });

@@ -5,35 +5,19 @@
 // machinery and the numbers' agreement across backends, not the model's skill.
 // Any console error, page error or failed request fails a test.
 import assert from 'node:assert/strict';
-import { after, afterEach, before, test } from 'node:test';
-import { openPage, paste, shot, startBrowser, startServer } from './harness.mjs';
+import { before, test } from 'node:test';
+import { pageSuite, paste, shot } from './harness.mjs';
 import { checkpoint, routeModels, tinyConfig, tinyModels } from './tiny-models.mjs';
 
 const PUZZLE = '53..7....6..195....98....6.8...6...34..8.3..17...2...6.6....28....419..5....8..79';
 const MAZE_MODEL = 12;
 
-let server;
-let browser;
+const suite = pageSuite();
 let models;
-let open = null;
 before(async () => {
-  [server, browser, models] = await Promise.all([startServer(), startBrowser(), tinyModels(MAZE_MODEL)]);
+  models = await tinyModels(MAZE_MODEL);
 });
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
-afterEach(async () => {
-  if (!open) return;
-  const { problems, close } = open;
-  open = null;
-  await close();
-  assert.deepEqual(problems, [], 'console errors, page errors or failed requests');
-});
-const load = async (query = '') => {
-  open = await openPage(browser, `${server.url}${query}`, undefined, { beforeGoto: (p) => routeModels(p, models) });
-  return open.page;
-};
+const load = (query = '') => suite.load(query, undefined, { beforeGoto: (p) => routeModels(p, models) });
 const text = (page, sel) => page.textContent(sel);
 const runs = (page) => page.evaluate(() => Number(document.body.dataset.hrmRuns ?? 0));
 const waitRuns = (page, n) => page.waitForFunction((k) => Number(document.body.dataset.hrmRuns ?? 0) >= k, n, { timeout: 120_000 });
@@ -233,8 +217,7 @@ test('the shipped models (models/manifest.json as built) each load and solve', a
   const { web } = await import('./harness.mjs');
   const dir = join(web, 'public', 'models');
   const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
-  open = await openPage(browser, `${server.url}?backend=cpu&segments=1&act=0&sudoku=${PUZZLE}&size=${manifest.models.find((m) => m.task === 'maze')?.size ?? 12}`);
-  const page = open.page;
+  const page = await suite.load(`?backend=cpu&segments=1&act=0&sudoku=${PUZZLE}&size=${manifest.models.find((m) => m.task === 'maze')?.size ?? 12}`);
   if (manifest.models.length === 0) {
     await page.waitForFunction(() => /No shipped models in this build yet/.test(document.querySelector('#model-accuracy').textContent));
     return;

@@ -3,32 +3,15 @@
 // checkpoint (the step count continues), a hidden tab pauses, hand the model to the solver, export
 // the weights, reset (which asks first). Any console error fails. Screenshots: web/test-output/train-*.png.
 import assert from 'node:assert/strict';
-import { after, afterEach, before, test } from 'node:test';
+import { test } from 'node:test';
 import { join } from 'node:path';
-import { openPage, shots, startBrowser, startServer } from './harness.mjs';
+import { pageSuite, shots } from './harness.mjs';
 
-let server;
-let browser;
-let open = null;
-before(async () => {
-  server = await startServer();
-  browser = await startBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
-afterEach(async () => {
-  if (!open) return;
-  const { problems, close } = open;
-  open = null;
-  await close();
-  assert.deepEqual(problems, [], 'console errors, page errors or failed requests');
-});
+const suite = pageSuite();
 const load = async (query = '') => {
-  open = await openPage(browser, `${server.url}${query}`);
-  await open.page.waitForSelector('.train-task option[value=reverse]', { state: 'attached' });
-  return open.page;
+  const page = await suite.load(query);
+  await page.waitForSelector('.train-task option[value=reverse]', { state: 'attached' });
+  return page;
 };
 
 // The training section only (the page above it has its own screenshots in page.test.mjs).
