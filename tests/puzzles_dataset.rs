@@ -288,10 +288,34 @@ fn generated_stream_batches() {
     }
     let mut again = ExampleStream::new(StreamSource::Sudoku { band: Band::Easy, augment: true }, 4);
     assert_eq!(again.next_batch(3).unwrap(), b);
-    let mut m = ExampleStream::new(StreamSource::Maze { options: MazeOptions::new(8, 8), augment: true }, 1);
+    let mut m = ExampleStream::new(StreamSource::Maze { options: MazeOptions::new(8, 8), sides: (8, 8), augment: true }, 1);
     let b = m.next_batch(2).unwrap();
     assert_eq!(b.seq_len, 64);
     let q: Vec<u8> = b.input_row(0).iter().map(|&t| t as u8).collect();
     let a: Vec<u8> = b.label_row(0).iter().map(|&t| t as u8).collect();
     assert!(hrm::puzzles::metrics::maze_valid(&q, &a));
+}
+
+/// Mixed maze sides: every example is a solvable maze of a side in the range, walled into the model's
+/// grid at the top-left (without augmentation), and the sides really vary.
+#[test]
+fn maze_stream_walls_smaller_sides_into_the_grid() {
+    let source = StreamSource::Maze { options: MazeOptions::new(12, 12), sides: (5, 9), augment: false };
+    let mut m = ExampleStream::new(source, 3);
+    let mut extents = std::collections::BTreeSet::new();
+    for _ in 0..40 {
+        let (q, a) = m.next_example().unwrap();
+        assert_eq!(q.len(), 144);
+        assert!(hrm::puzzles::metrics::maze_valid(&q, &a), "the label is a shortest path of the puzzle");
+        let wall = hrm::puzzles::maze::Tile::Wall.token();
+        // Rows and columns holding anything but wall: the inner maze's extent.
+        let used: Vec<usize> = (0..144).filter(|&i| q[i] != wall).collect();
+        let extent = used.iter().map(|&i| (i / 12).max(i % 12) + 1).max().unwrap();
+        assert!(extent <= 9, "a maze of side <= 9 reaches row/column {extent}");
+        extents.insert(extent);
+    }
+    assert!(extents.len() >= 3, "sides do not vary: extents {extents:?}");
+    let bad = StreamSource::Maze { options: MazeOptions::new(12, 12), sides: (5, 13), augment: false };
+    let err = ExampleStream::new(bad, 3).next_example().unwrap_err().to_string();
+    assert!(err.contains("5..=13") && err.contains("12"), "{err}");
 }

@@ -277,7 +277,7 @@ pub fn make_batch(task: &TaskKind, rows: usize, seed: u64, stream: u64, index: u
             Ok(gen.next_batch(rows).into())
         }
         TaskKind::Sudoku(band) => puzzle_batch(StreamSource::Sudoku { band: *band, augment: true }, rows, s),
-        TaskKind::Maze(options) => puzzle_batch(StreamSource::Maze { options: *options, augment: true }, rows, s),
+        TaskKind::Maze(options) => puzzle_batch(StreamSource::Maze { options: *options, sides: (options.size, options.size), augment: true }, rows, s),
     }
 }
 

@@ -76,7 +76,7 @@ fn training_on_generated_sudokus_resumes_exactly() {
 
 #[test]
 fn training_on_generated_mazes_resumes_exactly() {
-    check_resume("maze", &["--data", "maze", "--maze-size", "6", "--augment"]);
+    check_resume("maze", &["--data", "maze", "--maze-size", "6", "--maze-min-size", "4", "--augment"]);
 }
 
 #[test]

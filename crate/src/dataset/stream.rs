@@ -12,8 +12,12 @@ use crate::puzzles::PuzzleRng;
 pub enum StreamSource {
     /// Sudokus of a band; `augment` applies one random official augmentation to each.
     Sudoku { band: Band, augment: bool },
-    /// Mazes; `augment` applies one random dihedral transform to each.
-    Maze { options: MazeOptions, augment: bool },
+    /// Mazes; `augment` applies one random dihedral transform to each. Each maze's side is drawn from
+    /// `sides` (lo..=hi, hi at most `options.size`) and a smaller maze is walled into `options.size`:
+    /// short paths give a learning signal long before the full size is solved, and the model then also
+    /// reads the smaller mazes a visitor draws. `options.min_path` is for the full size and is scaled
+    /// by area for the smaller ones.
+    Maze { options: MazeOptions, sides: (usize, usize), augment: bool },
 }
 
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
@@ -22,6 +26,8 @@ pub enum StreamError {
     Sudoku(#[from] sudoku::GenerateError),
     #[error(transparent)]
     Maze(#[from] maze::GenerateError),
+    #[error("maze sides {lo}..={hi} are not within {}..={size} (the model's grid)", maze::MIN_SIZE)]
+    MazeSides { lo: usize, hi: usize, size: usize },
 }
 
 /// A seeded, endless stream of (input tokens, label tokens) examples.
@@ -51,10 +57,17 @@ impl ExampleStream {
                 let t = if augment { SudokuTransform::random(&mut self.rng) } else { SudokuTransform::IDENTITY };
                 Ok((t.apply(&g.puzzle).to_tokens().to_vec(), t.apply(&g.solution).to_tokens().to_vec()))
             }
-            StreamSource::Maze { options, augment } => {
-                let g = maze::generate(&options, &mut self.rng)?;
+            StreamSource::Maze { options, sides: (lo, hi), augment } => {
+                let n = options.size;
+                if lo < maze::MIN_SIZE || lo > hi || hi > n {
+                    return Err(StreamError::MazeSides { lo, hi, size: n });
+                }
+                let side = if lo < hi { lo + self.rng.below(hi - lo + 1) } else { hi };
+                let min_path = (options.min_path * side * side / (n * n)).max(1);
+                let g = maze::generate(&MazeOptions { size: side, min_path, ..options }, &mut self.rng)?;
                 let tid = if augment { self.rng.below(8) as u8 } else { 0 };
-                Ok((g.puzzle.transformed(tid).to_tokens(), g.solution.transformed(tid).to_tokens()))
+                let place = |m: &maze::Maze| m.embedded(n).transformed(tid).to_tokens();
+                Ok((place(&g.puzzle), place(&g.solution)))
             }
         }
     }

@@ -29,6 +29,9 @@ pub struct Args {
     /// Sudoku: evaluate each of these bands (comma-separated), e.g. easy,medium,hard,extreme
     #[arg(long, value_delimiter = ',')]
     pub bands: Vec<String>,
+    /// Mazes: evaluate each of these sides (comma-separated), each walled into --maze-size
+    #[arg(long, value_delimiter = ',')]
+    pub maze_sides: Vec<usize>,
     /// Examples per set (generated sources; a folder's test split is cut to this many; 0 = all of it)
     #[arg(long, default_value_t = 1000)]
     pub count: usize,
@@ -88,7 +91,13 @@ fn run_on<B: Backend>(a: &Args, be: B) -> anyhow::Result<()> {
     let specs: Vec<SourceSpec> = match (&spec, a.bands.is_empty()) {
         (SourceSpec::Sudoku { augment, .. }, false) => a.bands.iter().map(|b| SourceSpec::Sudoku { band: b.clone(), augment: *augment }).collect(),
         (_, false) => bail!("--bands is for Sudoku data"),
-        _ => vec![spec],
+        _ if a.maze_sides.is_empty() => vec![spec],
+        (SourceSpec::Maze { size, min_path, loops, augment, .. }, _) => a
+            .maze_sides
+            .iter()
+            .map(|&s| SourceSpec::Maze { size: *size, min_path: *min_path, loops: *loops, augment: *augment, sides: Some((s, s)) })
+            .collect(),
+        _ => bail!("--maze-sides is for maze data"),
     };
     println!("{}: {} segments{}, seed {seed}", a.checkpoint.display(), segments, if a.act { ", ACT at evaluation" } else { "" });
     for spec in specs {
@@ -136,6 +145,12 @@ fn set_name(spec: &SourceSpec) -> String {
     match spec {
         SourceSpec::Synthetic { task } => format!("{} (seq {}, {} symbols)", task.task, task.seq_len, task.num_symbols),
         SourceSpec::Sudoku { band, .. } => format!("sudoku {band}"),
+        SourceSpec::Maze { size, min_path, sides: Some((lo, hi)), .. } if lo == hi => {
+            format!("maze {lo}x{lo} in {size}x{size} (path >= {})", (min_path * lo * lo / (size * size)).max(1))
+        }
+        SourceSpec::Maze { size, min_path, sides: Some((lo, hi)), .. } => {
+            format!("mazes {lo}x{lo}..{hi}x{hi} in {size}x{size} (path >= {min_path} at full size)")
+        }
         SourceSpec::Maze { size, min_path, .. } => format!("maze {size}x{size} (path >= {min_path})"),
         SourceSpec::Folder { path } => format!("{} test", path.display()),
     }

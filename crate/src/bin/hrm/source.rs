@@ -24,7 +24,15 @@ use serde::{Deserialize, Serialize};
 pub enum SourceSpec {
     Synthetic { task: SyntheticConfig },
     Sudoku { band: String, augment: bool },
-    Maze { size: usize, min_path: usize, loops: f64, augment: bool },
+    /// `sides`: maze sides drawn from lo..=hi, each walled into `size` (absent: all of side `size`).
+    Maze {
+        size: usize,
+        min_path: usize,
+        loops: f64,
+        augment: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        sides: Option<(usize, usize)>,
+    },
     Folder { path: PathBuf },
 }
 
@@ -39,8 +47,9 @@ pub fn parse_band(name: &str) -> anyhow::Result<Band> {
 fn stream_source(spec: &SourceSpec) -> anyhow::Result<Option<StreamSource>> {
     Ok(match spec {
         SourceSpec::Sudoku { band, augment } => Some(StreamSource::Sudoku { band: parse_band(band)?, augment: *augment }),
-        SourceSpec::Maze { size, min_path, loops, augment } => {
-            Some(StreamSource::Maze { options: MazeOptions { size: *size, min_path: *min_path, loop_fraction: *loops, unique_path: false }, augment: *augment })
+        SourceSpec::Maze { size, min_path, loops, augment, sides } => {
+            let options = MazeOptions { size: *size, min_path: *min_path, loop_fraction: *loops, unique_path: false };
+            Some(StreamSource::Maze { options, sides: sides.unwrap_or((*size, *size)), augment: *augment })
         }
         _ => None,
     })

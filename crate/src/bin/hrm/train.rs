@@ -63,6 +63,10 @@ pub struct DataArgs {
     /// Maze side N (4..=30)
     #[arg(long, default_value_t = 15)]
     pub maze_size: usize,
+    /// Mazes of every side from this one up to --maze-size, each walled into --maze-size (a
+    /// curriculum: short paths first; the model also reads smaller drawn mazes)
+    #[arg(long)]
+    pub maze_min_size: Option<usize>,
     /// Shortest S-G path of generated mazes, in moves (default: Maze-Hard's 111 scaled to the area)
     #[arg(long)]
     pub min_path: Option<usize>,
@@ -85,6 +89,12 @@ impl DataArgs {
                 SourceSpec::Sudoku { band: self.band.clone(), augment: self.augment }
             }
             "maze" => SourceSpec::Maze {
+                sides: match self.maze_min_size {
+                    Some(m) if m > self.maze_size || m < 4 => {
+                        bail!("--maze-min-size {m} must be in 4..={} (the --maze-size)", self.maze_size)
+                    }
+                    m => m.map(|m| (m, self.maze_size)),
+                },
                 size: self.maze_size,
                 min_path: self.min_path.unwrap_or_else(|| default_min_path(self.maze_size)),
                 loops: self.loops,

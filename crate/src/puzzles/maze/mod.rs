@@ -254,6 +254,20 @@ impl Maze {
         self.tiles.iter().map(|t| t.token()).collect()
     }
 
+    /// This maze at the top-left of an `outer`×`outer` grid of walls: walls are impassable, so it is
+    /// the same maze, in the shape a larger model reads (the page's `embedMaze` does the same).
+    ///
+    /// # Panics
+    /// If `outer` is smaller than the maze or above the largest size.
+    pub fn embedded(&self, outer: usize) -> Maze {
+        assert!(self.n <= outer && outer <= MAX_SIZE, "a {0}x{0} maze does not fit in {1}x{1}", self.n, outer);
+        let mut tiles = vec![Tile::Wall; outer * outer];
+        for (r, row) in self.tiles.chunks(self.n).enumerate() {
+            tiles[r * outer..r * outer + self.n].copy_from_slice(row);
+        }
+        Maze::from_tiles(outer, tiles).expect("walls around it keep one S and one G")
+    }
+
     /// Dihedral transform `tid` (0..8, official numbering; see `puzzles::dihedral`).
     ///
     /// # Panics
