@@ -2,11 +2,12 @@
 //! - `--gemm`: GFLOP/s of the GEMM crates on the model's shapes (`bench/gemm.rs`).
 //! - `--puzzles`: Sudoku solver/generator per band, maze generation and 30x30 BFS (`bench_puzzles.rs`).
 //! - `--preset sudoku-small|maze-small`: ms per training step and per eval segment, and peak memory
-//!   (`bench/preset.rs`).
+//!   (`bench/preset.rs`); with `--ops`, the time of each backend op in them (`bench/ops.rs`).
 //! - `--backend gpu`: matmul GFLOP/s at the presets' shapes, train steps/s and eval segments/s at both
 //!   presets (or `--preset`), peak pooled bytes (`bench_gpu.rs`).
 
 mod gemm;
+mod ops;
 pub(crate) mod preset;
 
 use anyhow::{bail, Context};
@@ -27,6 +28,10 @@ pub struct Args {
     /// Time training steps and eval segments of a model preset: sudoku-small | maze-small
     #[arg(long)]
     pub preset: Option<preset::Preset>,
+    /// With --preset: time every backend op of a training step and an eval segment and print each
+    /// op's ms and share (where the time goes)
+    #[arg(long)]
+    pub ops: bool,
     /// Timed training steps for --preset (after 2 warm-up steps)
     #[arg(long, default_value_t = 10)]
     pub train_steps: usize,
@@ -57,6 +62,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
     if let Some(p) = args.preset {
         set_threads(args.threads.unwrap_or(2))?;
+        if args.ops {
+            return ops::run(p, args.train_steps, args.eval_segments);
+        }
         return preset::run(p, args.threads.unwrap_or(2), args.train_steps, args.eval_segments);
     }
     bail!("nothing to benchmark: pass --gemm, --puzzles, --preset sudoku-small|maze-small or --backend gpu")
