@@ -109,6 +109,30 @@ pub trait Backend {
     /// `y = rms_norm(a + b)` per row of `[rows, hidden]`, keeping `rstd [rows]`.
     fn add_rmsnorm_forward(&self, rows: usize, hidden: usize, eps: f32, a: &Self::Buf, b: &Self::Buf, y: &mut Self::Buf, rstd: &mut Self::Buf);
     fn rmsnorm_backward(&self, rows: usize, hidden: usize, y: &Self::Buf, rstd: &Self::Buf, dy: &Self::Buf, dx: &mut Self::Buf);
+    /// The block's MLP half, `out = rms_norm(y + down(swiglu(gate_up(y))))` for `y [rows, hidden]`,
+    /// `w_gu [2*inter, hidden]`, `w_down [hidden, inter]`, writing every intermediate the backward reads
+    /// (`gu`, `act`, `mlp_out`, `rstd`). By default the four ops in turn (the GPU's kernels); the CPU
+    /// overrides it with one pass over bands of rows that stays in cache (cpu/mlp.rs).
+    fn mlp_forward(
+        &self,
+        rows: usize,
+        hidden: usize,
+        inter: usize,
+        eps: f32,
+        y: &Self::Buf,
+        w_gu: &Self::Buf,
+        w_down: &Self::Buf,
+        gu: &mut Self::Buf,
+        act: &mut Self::Buf,
+        mlp_out: &mut Self::Buf,
+        out: &mut Self::Buf,
+        rstd: &mut Self::Buf,
+    ) {
+        self.matmul_nt(rows, 2 * inter, hidden, y, w_gu, gu, false);
+        self.swiglu_forward(rows, inter, gu, act);
+        self.matmul_nt(rows, hidden, inter, act, w_down, mlp_out, false);
+        self.add_rmsnorm_forward(rows, hidden, eps, y, mlp_out, out, rstd);
+    }
 
     // ---- heads and loss (cpu/heads.rs, cpu/loss.rs) ----
     /// `q [B,2] = z[:,0] @ w^T + bias`, `z [B,total,hidden]`.

@@ -94,10 +94,7 @@ pub fn block_forward<B: Backend>(be: &B, d: &Dims, w: &BlockParams<B::Buf>, rope
     be.attention_forward(ad, &a.qkv, &mut a.probs, &mut a.attn);
     be.matmul_nt(m, h, inner, &a.attn, &w.o, &mut a.attn_out, false);
     be.add_rmsnorm_forward(m, h, d.eps, &a.input, &a.attn_out, &mut a.y, &mut a.rstd1);
-    be.matmul_nt(m, 2 * i, h, &a.y, &w.gate_up, &mut a.gu, false);
-    be.swiglu_forward(m, i, &a.gu, &mut a.act);
-    be.matmul_nt(m, h, i, &a.act, &w.down, &mut a.mlp_out, false);
-    be.add_rmsnorm_forward(m, h, d.eps, &a.y, &a.mlp_out, &mut a.out, &mut a.rstd2);
+    be.mlp_forward(m, h, i, d.eps, &a.y, &w.gate_up, &w.down, &mut a.gu, &mut a.act, &mut a.mlp_out, &mut a.out, &mut a.rstd2);
 }
 
 /// Backward of one block: given `d_out` (gradient w.r.t. `a.out`), ACCUMULATES the weight gradients into

@@ -27,6 +27,11 @@ fn parallelism(work: usize) -> gemm::Parallelism {
 /// `[k,n]` (or `[n,k]` when `b_t`).
 #[allow(clippy::too_many_arguments)]
 fn gemm_rm(m: usize, n: usize, k: usize, a: &[f32], a_t: bool, b: &[f32], b_t: bool, c: &mut [f32], accumulate: bool) {
+    gemm_rm_on(m, n, k, a, a_t, b, b_t, c, accumulate, parallelism(m * n * k))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn gemm_rm_on(m: usize, n: usize, k: usize, a: &[f32], a_t: bool, b: &[f32], b_t: bool, c: &mut [f32], accumulate: bool, par: gemm::Parallelism) {
     assert!(a.len() >= m * k && b.len() >= k * n && c.len() >= m * n, "matmul: buffer too small for {m}x{k} @ {k}x{n}");
     if m == 0 || n == 0 {
         return;
@@ -62,7 +67,7 @@ fn gemm_rm(m: usize, n: usize, k: usize, a: &[f32], a_t: bool, b: &[f32], b_t: b
             false,
             false,
             false,
-            parallelism(m * n * k),
+            par,
         )
     }
 }
@@ -70,6 +75,11 @@ fn gemm_rm(m: usize, n: usize, k: usize, a: &[f32], a_t: bool, b: &[f32], b_t: b
 /// `y[M,N] (+)= x[M,K] @ W[N,K]^T`.
 pub fn matmul_nt(m: usize, n: usize, k: usize, x: &[f32], w: &[f32], y: &mut [f32], accumulate: bool) {
     gemm_rm(m, n, k, x, false, w, true, y, accumulate)
+}
+
+/// [`matmul_nt`] on the calling thread only (for callers that run row bands on threads themselves).
+pub fn matmul_nt_serial(m: usize, n: usize, k: usize, x: &[f32], w: &[f32], y: &mut [f32], accumulate: bool) {
+    gemm_rm_on(m, n, k, x, false, w, true, y, accumulate, gemm::Parallelism::None)
 }
 
 /// `dx[M,K] (+)= dy[M,N] @ W[N,K]`.

@@ -7,17 +7,22 @@ use super::math::{dot, par_rows, par_rows2};
 /// Writes `y [M,h]` and `rstd [M]`.
 pub fn add_rmsnorm_forward(rows: usize, hidden: usize, eps: f32, a: &[f32], b: &[f32], y: &mut [f32], rstd: &mut [f32]) {
     par_rows2(&mut y[..rows * hidden], hidden, &mut rstd[..rows], 1, |r0, out, rs_out| {
-        for (k, (yr, rs)) in out.chunks_exact_mut(hidden).zip(rs_out.iter_mut()).enumerate() {
-            let r = r0 + k;
-            let (ar, br) = (&a[r * hidden..(r + 1) * hidden], &b[r * hidden..(r + 1) * hidden]);
-            for ((o, &x), &z) in yr.iter_mut().zip(ar).zip(br) {
-                *o = x + z;
-            }
-            *rs = 1.0 / (dot(yr, yr) / hidden as f32 + eps).sqrt();
-            let s = *rs;
-            yr.iter_mut().for_each(|v| *v *= s);
-        }
+        let band = r0 * hidden..(r0 + rs_out.len()) * hidden;
+        add_rmsnorm_rows(hidden, eps, &a[band.clone()], &b[band], out, rs_out)
     });
+}
+
+/// [`add_rmsnorm_forward`] on the rows given (all slices hold the same rows), on the calling thread.
+pub fn add_rmsnorm_rows(hidden: usize, eps: f32, a: &[f32], b: &[f32], y: &mut [f32], rstd: &mut [f32]) {
+    for (r, (yr, rs)) in y.chunks_exact_mut(hidden).zip(rstd.iter_mut()).enumerate() {
+        let (ar, br) = (&a[r * hidden..(r + 1) * hidden], &b[r * hidden..(r + 1) * hidden]);
+        for ((o, &x), &z) in yr.iter_mut().zip(ar).zip(br) {
+            *o = x + z;
+        }
+        *rs = 1.0 / (dot(yr, yr) / hidden as f32 + eps).sqrt();
+        let s = *rs;
+        yr.iter_mut().for_each(|v| *v *= s);
+    }
 }
 
 /// Backward through `y = x * rstd` given the forward's OUTPUT `y` and `rstd`: OVERWRITES

@@ -48,6 +48,16 @@ fn has_avx2() -> bool {
     false
 }
 
+/// [`swiglu_forward`] of the rows of `a` (`gu` holds the same rows), on the calling thread.
+pub fn swiglu_serial(width: usize, gu: &[f32], a: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2() {
+        // SAFETY: AVX2 was detected at run time.
+        return unsafe { forward_rows_avx2(0, width, gu, a) };
+    }
+    forward_rows(0, width, gu, a)
+}
+
 pub fn swiglu_forward(rows: usize, width: usize, gu: &[f32], a: &mut [f32]) {
     let avx2 = has_avx2();
     par_rows(&mut a[..rows * width], width, |r0, out| {

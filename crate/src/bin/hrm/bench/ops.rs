@@ -124,6 +124,9 @@ impl Backend for Timed {
     fn rmsnorm_backward(&self, rows: usize, hidden: usize, y: &Vec<f32>, rstd: &Vec<f32>, dy: &Vec<f32>, dx: &mut Vec<f32>) {
         self.time("rmsnorm backward", || CPU.rmsnorm_backward(rows, hidden, y, rstd, dy, dx))
     }
+    fn mlp_forward(&self, rows: usize, hidden: usize, inter: usize, eps: f32, y: &Vec<f32>, w_gu: &Vec<f32>, w_down: &Vec<f32>, gu: &mut Vec<f32>, act: &mut Vec<f32>, mlp_out: &mut Vec<f32>, out: &mut Vec<f32>, rstd: &mut Vec<f32>) {
+        self.time("mlp (gate_up, swiglu, down, add+rmsnorm)", || CPU.mlp_forward(rows, hidden, inter, eps, y, w_gu, w_down, gu, act, mlp_out, out, rstd))
+    }
     fn q_head_forward(&self, batch: usize, total: usize, hidden: usize, z: &Vec<f32>, w: &Vec<f32>, bias: &Vec<f32>, q: &mut Vec<f32>) {
         self.time("heads/loss", || CPU.q_head_forward(batch, total, hidden, z, w, bias, q))
     }
@@ -147,7 +150,7 @@ fn print_table(what: &str, log: &Log, per: usize, wall_ms: f64) {
     let total: f64 = rows.iter().map(|r| r.1).sum();
     println!("{what}: {wall_ms:.1} ms wall per {}, {total:.1} ms inside ops", if what.starts_with("train") { "step" } else { "segment" });
     for (name, ms, calls) in rows {
-        println!("  {name:<28} {ms:>8.2} ms  {:>5.1} %  ({calls} calls)", 100.0 * ms / total);
+        println!("  {name:<44} {ms:>8.2} ms  {:>5.1} %  ({calls} calls)", 100.0 * ms / total);
     }
 }
 
