@@ -55,7 +55,7 @@ pub fn attention_forward(d: AttnDims, qkv: &[f32], probs: &mut [f32], out: &mut 
                 // S = scale * Q K^T for query rows i0..i0+n
                 matmul_strided(n, t, hd, scale, qkv, View::rows(q + i0 * row, row), qkv, View::t(k, row), p, View::rows(pt, t), false);
                 for r in p[pt..pt + n * t].chunks_exact_mut(t) {
-                    let mx = r.iter().fold(f32::NEG_INFINITY, |m, &x| m.max(x));
+                    let mx = math::max(r);
                     for x in r.iter_mut() {
                         *x = math::exp(*x - mx);
                     }

@@ -57,6 +57,21 @@ pub fn sum(xs: &[f32]) -> f32 {
     acc.iter().sum::<f32>() + tail
 }
 
+/// Maximum with 8 independent accumulators (vectorises, where a single running max is a chain of
+/// dependent compares). NaN-free input assumed, as in a softmax of finite scores.
+#[inline]
+pub fn max(xs: &[f32]) -> f32 {
+    let mut acc = [f32::NEG_INFINITY; 8];
+    let mut chunks = xs.chunks_exact(8);
+    for c in &mut chunks {
+        for i in 0..8 {
+            acc[i] = if c[i] > acc[i] { c[i] } else { acc[i] };
+        }
+    }
+    let tail = chunks.remainder().iter().fold(f32::NEG_INFINITY, |m, &x| if x > m { x } else { m });
+    acc.iter().fold(tail, |m, &x| if x > m { x } else { m })
+}
+
 /// Dot product with 8 independent accumulators.
 #[inline]
 pub fn dot(a: &[f32], b: &[f32]) -> f32 {
@@ -146,6 +161,10 @@ mod tests {
         }
         assert!(worst < 3e-7, "relative error {worst}");
         assert!((super::sigmoid(0.0) - 0.5).abs() < 1e-7);
+        for n in [0, 1, 7, 8, 9, 83] {
+            let xs: Vec<f32> = (0..n).map(|i| ((i * 37 % 11) as f32 - 5.0) * 0.3).collect();
+            assert_eq!(super::max(&xs), xs.iter().cloned().fold(f32::NEG_INFINITY, f32::max), "{n} values");
+        }
     }
 
     #[test]
