@@ -69,6 +69,26 @@ fn check_resume(name: &str, data: &[&str]) {
     let _ = std::fs::remove_dir_all(&split);
 }
 
+/// `hrm eval --maze-sides` evaluates one set per side, each walled into the model's grid, and names a
+/// side that does not fit.
+#[test]
+fn eval_reports_each_maze_side() {
+    let run = scratch("maze-sides");
+    let mut args = vec!["train", "--out", run.to_str().unwrap(), "--data", "maze", "--maze-size", "8", "--maze-min-size", "5"];
+    args.extend_from_slice(TINY);
+    args.extend_from_slice(&["--stop-at", "2"]);
+    hrm(&args);
+    let r = run.to_str().unwrap();
+    let out = hrm(&["eval", r, "--override-data", "--data", "maze", "--maze-size", "8", "--maze-sides", "5,8", "--count", "8", "--threads", "1"]);
+    assert!(out.contains("maze 5x5 in 8x8") && out.contains("maze 8x8 (path"), "{out}");
+    let rows: Vec<serde_json::Value> = out.lines().filter(|l| l.starts_with('{')).map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(rows.len(), 2);
+    assert!(rows.iter().all(|r| r["count"] == 8));
+    let err = hrm_fails(&["eval", r, "--override-data", "--data", "maze", "--maze-size", "8", "--maze-sides", "9", "--count", "8"]);
+    assert!(err.contains("9..=9") && err.contains("8"), "{err}");
+    let _ = std::fs::remove_dir_all(&run);
+}
+
 #[test]
 fn training_on_generated_sudokus_resumes_exactly() {
     check_resume("sudoku", &["--data", "sudoku", "--band", "easy"]);

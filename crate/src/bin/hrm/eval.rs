@@ -95,7 +95,8 @@ fn run_on<B: Backend>(a: &Args, be: B) -> anyhow::Result<()> {
         (SourceSpec::Maze { size, min_path, loops, augment, .. }, _) => a
             .maze_sides
             .iter()
-            .map(|&s| SourceSpec::Maze { size: *size, min_path: *min_path, loops: *loops, augment: *augment, sides: Some((s, s)) })
+            // a side equal to the grid is the plain set (no walls added)
+            .map(|&s| SourceSpec::Maze { size: *size, min_path: *min_path, loops: *loops, augment: *augment, sides: (s != *size).then_some((s, s)) })
             .collect(),
         _ => bail!("--maze-sides is for maze data"),
     };
