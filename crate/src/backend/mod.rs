@@ -100,6 +100,11 @@ pub trait Backend {
     fn rope_backward(&self, d: AttnDims, cos: &Self::Buf, sin: &Self::Buf, dqkv: &mut Self::Buf);
     /// Writes `probs [B,nh,T,T]` and `out [B,T,nh*d]`.
     fn attention_forward(&self, d: AttnDims, qkv: &Self::Buf, probs: &mut Self::Buf, out: &mut Self::Buf);
+    /// [`Backend::attention_forward`] for a call whose backward never runs: `probs` may be left
+    /// unwritten (the CPU skips storing the `[B,nh,T,T]` softmax). By default the same as keeping it.
+    fn attention_forward_nograd(&self, d: AttnDims, qkv: &Self::Buf, probs: &mut Self::Buf, out: &mut Self::Buf) {
+        self.attention_forward(d, qkv, probs, out)
+    }
     /// Overwrites `d_qkv`; `scratch` is `[B,nh,T,T]`.
     fn attention_backward(&self, d: AttnDims, qkv: &Self::Buf, probs: &Self::Buf, d_out: &Self::Buf, scratch: &mut Self::Buf, d_qkv: &mut Self::Buf);
 

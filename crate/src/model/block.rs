@@ -84,14 +84,19 @@ pub struct Rope<B: Backend> {
 }
 
 /// Forward of one block on `acts.input`, leaving every intermediate in `acts` and the result in `acts.out`.
-pub fn block_forward<B: Backend>(be: &B, d: &Dims, w: &BlockParams<B::Buf>, rope: Option<&Rope<B>>, a: &mut BlockActs<B>) {
+/// `keep`: the call carries gradient, so the attention probabilities are kept for the backward.
+pub fn block_forward<B: Backend>(be: &B, d: &Dims, w: &BlockParams<B::Buf>, rope: Option<&Rope<B>>, a: &mut BlockActs<B>, keep: bool) {
     let (m, h, inner, i) = (d.rows(), d.hidden, d.inner(), d.inter);
     let ad = d.attn();
     be.matmul_nt(m, 3 * inner, h, &a.input, &w.qkv, &mut a.qkv, false);
     if let Some(r) = rope {
         be.rope_forward(ad, &r.cos, &r.sin, &mut a.qkv);
     }
-    be.attention_forward(ad, &a.qkv, &mut a.probs, &mut a.attn);
+    if keep {
+        be.attention_forward(ad, &a.qkv, &mut a.probs, &mut a.attn);
+    } else {
+        be.attention_forward_nograd(ad, &a.qkv, &mut a.probs, &mut a.attn);
+    }
     be.matmul_nt(m, h, inner, &a.attn, &w.o, &mut a.attn_out, false);
     be.add_rmsnorm_forward(m, h, d.eps, &a.input, &a.attn_out, &mut a.y, &mut a.rstd1);
     be.mlp_forward(m, h, i, d.eps, &a.y, &w.gate_up, &w.down, &mut a.gu, &mut a.act, &mut a.mlp_out, &mut a.out, &mut a.rstd2);

@@ -25,14 +25,14 @@ pub fn module_forward<B: Backend>(be: &B, d: &Dims, layers: &[BlockParams<B::Buf
                     let (prev, cur) = acts.split_at_mut(l);
                     be.copy(&prev[l - 1].out, &mut cur[0].input);
                 }
-                block_forward(be, d, &layers[l], rope, &mut acts[l]);
+                block_forward(be, d, &layers[l], rope, &mut acts[l], true);
             }
             be.copy(&acts[layers.len() - 1].out, z);
         }
         Acts::Scratch(a) => {
             be.add(z, inj, &mut a.input);
             for w in layers {
-                block_forward(be, d, w, rope, a);
+                block_forward(be, d, w, rope, a, false);
                 std::mem::swap(&mut a.input, &mut a.out);
             }
             be.copy(&a.input, z);

@@ -96,7 +96,10 @@ impl Backend for CpuBackend {
         rope::rope_backward(dqkv, cos, sin, d.batch, d.total, d.heads, d.head_dim)
     }
     fn attention_forward(&self, d: AttnDims, qkv: &Vec<f32>, probs: &mut Vec<f32>, out: &mut Vec<f32>) {
-        attention::attention_forward(d, qkv, probs, out)
+        attention::attention_forward(d, qkv, Some(probs), out)
+    }
+    fn attention_forward_nograd(&self, d: AttnDims, qkv: &Vec<f32>, _probs: &mut Vec<f32>, out: &mut Vec<f32>) {
+        attention::attention_forward(d, qkv, None, out)
     }
     fn attention_backward(&self, d: AttnDims, qkv: &Vec<f32>, probs: &Vec<f32>, d_out: &Vec<f32>, scratch: &mut Vec<f32>, d_qkv: &mut Vec<f32>) {
         attention::attention_backward(d, qkv, probs, d_out, scratch, d_qkv)

@@ -109,6 +109,9 @@ impl Backend for Timed {
     fn attention_forward(&self, d: AttnDims, qkv: &Vec<f32>, probs: &mut Vec<f32>, out: &mut Vec<f32>) {
         self.time("attention", || CPU.attention_forward(d, qkv, probs, out))
     }
+    fn attention_forward_nograd(&self, d: AttnDims, qkv: &Vec<f32>, probs: &mut Vec<f32>, out: &mut Vec<f32>) {
+        self.time("attention", || CPU.attention_forward_nograd(d, qkv, probs, out))
+    }
     fn attention_backward(&self, d: AttnDims, qkv: &Vec<f32>, probs: &Vec<f32>, d_out: &Vec<f32>, scratch: &mut Vec<f32>, d_qkv: &mut Vec<f32>) {
         self.time("attention backward", || CPU.attention_backward(d, qkv, probs, d_out, scratch, d_qkv))
     }
