@@ -3,8 +3,9 @@
 //!
 //! Shapes: `qkv [B,T,3*nh*d]` (q heads, then k heads, then v heads, d contiguous values each; RoPE is
 //! already applied), `out [B,T,nh*d]` (head-major), `probs [B,nh,T,T]` (the softmax, kept for backward).
-//! The forward is a dedicated kernel (below); the backward's per-head products are strided GEMMs
-//! (matmul.rs). Natively, batch rows run on rayon threads.
+//! The forward is a dedicated AVX2/FMA kernel where the CPU has those (`simd` below) and per-head
+//! strided GEMMs (matmul.rs) elsewhere; the backward's per-head products are strided GEMMs.
+//! Natively, batch rows run on rayon threads.
 
 use super::math;
 use super::matmul::{matmul_strided, View};
@@ -55,160 +56,190 @@ where
 /// products (matters for long sequences such as 30x30 mazes).
 const TILE: usize = 64;
 
-/// The forward kernel's register block: ROWS query rows x LANES keys (or head dimensions), as two
-/// 8-float AVX2 vectors per row: 12 accumulators, 2 loads and a broadcast fill the 16 registers (the
-/// shape of a GEMM micro-kernel). Sequences and head_dim are zero-padded to whole blocks of LANES.
-const ROWS: usize = 6;
-const LANES: usize = 16;
-
 /// Forward: writes `out`, and `probs` when given (the backward needs them; a no-grad call does not,
-/// and at T = 401 they are 20 MB per call). One batch row per task; per head, K is packed transposed
-/// (`kt [d, T16]`) and V row-major (`v [T16, d16]`), both zero-padded to whole 16-lane blocks, so that
-/// every inner loop is multiply-adds on registers: `S = Q K^T` for 6 query rows x 16 keys at a time, the softmax on those rows, then `O = P V` the same way.
-/// The per-head products are too small (T x T x d, d = 32) for a general GEMM's packing and dispatch.
+/// and at T = 401 they are 20 MB per call). On x86-64 with AVX2 and FMA a dedicated kernel
+/// ([`simd`]); elsewhere (wasm32, other CPUs) per-head products through `gemm`, whose own portable
+/// kernel was faster in wasm32 than plain loops (40 ms against 55 ms per sudoku-small call, node).
 pub fn attention_forward(d: AttnDims, qkv: &[f32], probs: Option<&mut [f32]>, out: &mut [f32]) {
-    let (t, nh, hd, row) = (d.total, d.heads, d.head_dim, d.row());
-    let (tt, inner) = (t * t, nh * hd);
-    let (tp, dp) = (t.div_ceil(LANES) * LANES, hd.div_ceil(LANES) * LANES);
-    let run = |b: usize, mut p: Option<&mut [f32]>, o: &mut [f32]| {
-        let x = &qkv[b * t * row..(b + 1) * t * row];
-        let mut scratch = Scratch { kt: vec![0.0; hd * tp], v: vec![0.0; tp * dp], q: vec![0.0; ROWS * hd], s: vec![0.0; ROWS * tp] };
-        for h in 0..nh {
-            head_forward_dispatch(d, h, x, &mut scratch, p.as_deref_mut().map(|p| &mut p[h * tt..(h + 1) * tt]), o);
-        }
-    };
+    #[cfg(target_arch = "x86_64")]
+    if simd::available() {
+        return simd::attention_forward(d, qkv, probs, out);
+    }
+    attention_forward_gemm(d, qkv, probs, out)
+}
+
+/// Runs `f(b, probs of row b, out of row b)` over the batch rows, with or without probabilities.
+fn per_batch_opt<F>(d: AttnDims, probs: Option<&mut [f32]>, out: &mut [f32], f: F)
+where
+    F: Fn(usize, Option<&mut [f32]>, &mut [f32]) + Sync + Send,
+{
+    let (t, inner, nhtt) = (d.total, d.heads * d.head_dim, d.heads * d.total * d.total);
     let out = &mut out[..d.batch * t * inner];
     match probs {
-        Some(probs) => per_batch(&mut probs[..d.batch * nh * tt], nh * tt, out, t * inner, |b, p, o| run(b, Some(p), o)),
-        None => per_batch_out(out, t * inner, |b, o| run(b, None, o)),
+        Some(p) => per_batch(&mut p[..d.batch * nhtt], nhtt, out, t * inner, |b, p, o| f(b, Some(p), o)),
+        None => per_batch_out(out, t * inner, |b, o| f(b, None, o)),
     }
 }
 
-/// Per-task buffers of the forward kernel (allocated once per batch row, reused over its heads).
-struct Scratch {
-    kt: Vec<f32>,
-    v: Vec<f32>,
-    q: Vec<f32>,
-    s: Vec<f32>,
-}
-
-fn head_forward_dispatch(d: AttnDims, h: usize, x: &[f32], sc: &mut Scratch, p: Option<&mut [f32]>, o: &mut [f32]) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        #[target_feature(enable = "avx2,fma")]
-        unsafe fn avx2(d: AttnDims, h: usize, x: &[f32], sc: &mut Scratch, p: Option<&mut [f32]>, o: &mut [f32]) {
-            head_forward::<true>(d, h, x, sc, p, o)
-        }
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
-            // SAFETY: AVX2 and FMA were detected at run time.
-            return unsafe { avx2(d, h, x, sc, p, o) };
-        }
-    }
-    head_forward::<false>(d, h, x, sc, p, o)
-}
-
-/// One head of one batch row: `x` is that row's `qkv [T, 3*nh*d]`, `p` the head's `probs [T, T]`,
-/// `o` the row's `out [T, nh*d]` (`p` None: the probabilities are not kept). `SIMD`: the caller has
-/// checked for AVX2 and FMA.
-#[inline(always)]
-fn head_forward<const SIMD: bool>(d: AttnDims, h: usize, x: &[f32], sc: &mut Scratch, mut p: Option<&mut [f32]>, o: &mut [f32]) {
+/// The forward as per-head strided GEMMs (matmul.rs), a tile of query rows at a time: the scores
+/// tile (`TILE x T`) stays in cache between `Q K^T`, the softmax and `P V`.
+pub fn attention_forward_gemm(d: AttnDims, qkv: &[f32], probs: Option<&mut [f32]>, out: &mut [f32]) {
     let (t, nh, hd, row) = (d.total, d.heads, d.head_dim, d.row());
-    let inner = nh * hd;
-    let (tp, dp) = (t.div_ceil(LANES) * LANES, hd.div_ceil(LANES) * LANES);
+    let (tt, inner) = (t * t, nh * hd);
     let scale = 1.0 / (hd as f32).sqrt();
-    let (qo, ko, vo) = (h * hd, (nh + h) * hd, (2 * nh + h) * hd);
-    let Scratch { kt, v, q, s } = sc;
-    for j in 0..t {
-        for c in 0..hd {
-            kt[c * tp + j] = x[j * row + ko + c];
-            v[j * dp + c] = x[j * row + vo + c];
-        }
-    }
-    let mut acc = [0.0f32; ROWS * LANES];
-    for i0 in (0..t).step_by(ROWS) {
-        let n = ROWS.min(t - i0);
-        // this block's query rows, zero past the end (those rows are computed but never written)
-        for r in 0..ROWS {
-            for c in 0..hd {
-                q[r * hd + c] = if r < n { x[(i0 + r) * row + qo + c] } else { 0.0 };
-            }
-        }
-        // S = scale * Q K^T for the block, 16 keys at a time
-        for j0 in (0..tp).step_by(LANES) {
-            block_product::<SIMD>(hd, &kt[j0..], tp, q, hd, 1, &mut acc);
-            for r in 0..ROWS {
-                for l in 0..LANES {
-                    s[r * tp + j0 + l] = acc[r * LANES + l] * scale;
+    per_batch_opt(d, probs, out, |b, mut p, o| {
+        let base = b * t * row;
+        let mut tile = vec![0.0f32; TILE.min(t) * t];
+        for h in 0..nh {
+            let (q, k, v) = (base + h * hd, base + (nh + h) * hd, base + (2 * nh + h) * hd);
+            for i0 in (0..t).step_by(TILE) {
+                let n = TILE.min(t - i0);
+                // S = scale * Q K^T for query rows i0..i0+n
+                matmul_strided(n, t, hd, scale, qkv, View::rows(q + i0 * row, row), qkv, View::t(k, row), &mut tile, View::rows(0, t), false);
+                for r in tile[..n * t].chunks_exact_mut(t) {
+                    let mx = math::max(r);
+                    for x in r.iter_mut() {
+                        *x = math::exp(*x - mx);
+                    }
+                    let inv = 1.0 / math::sum(r);
+                    r.iter_mut().for_each(|x| *x *= inv);
                 }
+                if let Some(p) = p.as_deref_mut() {
+                    p[h * tt + i0 * t..h * tt + (i0 + n) * t].copy_from_slice(&tile[..n * t]);
+                }
+                // O = P V for those rows
+                matmul_strided(n, hd, t, 1.0, &tile, View::rows(0, t), qkv, View::rows(v, row), o, View::rows(i0 * inner + h * hd, inner), false);
             }
         }
-        // softmax over the T real keys; the padded tail is set to 0 so P V can run over all T8 rows
-        for r in 0..n {
-            let sr = &mut s[r * tp..(r + 1) * tp];
-            let mx = math::max(&sr[..t]);
-            for x in sr[..t].iter_mut() {
-                *x = math::exp(*x - mx);
-            }
-            let inv = 1.0 / math::sum(&sr[..t]);
-            sr[..t].iter_mut().for_each(|x| *x *= inv);
-            sr[t..].fill(0.0);
-            if let Some(p) = p.as_deref_mut() {
-                p[(i0 + r) * t..(i0 + r + 1) * t].copy_from_slice(&sr[..t]);
-            }
-        }
-        // O = P V for the block, 16 head dimensions at a time
-        for c0 in (0..dp).step_by(LANES) {
-            block_product::<SIMD>(tp, &v[c0..], dp, s, tp, 1, &mut acc);
-            let w = (hd - c0).min(LANES);
-            for r in 0..n {
-                let at = (i0 + r) * inner + h * hd + c0;
-                o[at..at + w].copy_from_slice(&acc[r * LANES..r * LANES + w]);
-            }
-        }
-    }
+    });
 }
 
-/// `acc[r, :] = sum over k < len of a[r*a_rs + k*a_ks] * b[k*b_ks .. k*b_ks + LANES]` for the ROWS
-/// rows: the inner block of both products. With `SIMD` (AVX2 + FMA checked by the caller) the row
-/// accumulators are registers and each step is two loads, then per row one broadcast and two fused
-/// multiply-adds; otherwise plain loops.
-#[inline(always)]
-#[allow(clippy::too_many_arguments)]
-fn block_product<const SIMD: bool>(len: usize, b: &[f32], b_ks: usize, a: &[f32], a_rs: usize, a_ks: usize, acc: &mut [f32; ROWS * LANES]) {
-    assert!(len == 0 || ((len - 1) * b_ks + LANES <= b.len() && (ROWS - 1) * a_rs + (len - 1) * a_ks < a.len()));
-    #[cfg(target_arch = "x86_64")]
-    if SIMD {
-        use std::arch::x86_64::*;
-        // SAFETY: SIMD is only set on the path where AVX2 and FMA were detected; the assert above
-        // bounds every load (b: LANES values from k*b_ks; a: row r, step k), the stores write `acc`.
-        unsafe {
-            let (bp, ap) = (b.as_ptr(), a.as_ptr());
-            let mut lo = [_mm256_setzero_ps(); ROWS];
-            let mut hi = [_mm256_setzero_ps(); ROWS];
-            for k in 0..len {
-                let b0 = _mm256_loadu_ps(bp.add(k * b_ks));
-                let b1 = _mm256_loadu_ps(bp.add(k * b_ks + 8));
-                for r in 0..ROWS {
-                    let av = _mm256_broadcast_ss(&*ap.add(r * a_rs + k * a_ks));
-                    lo[r] = _mm256_fmadd_ps(av, b0, lo[r]);
-                    hi[r] = _mm256_fmadd_ps(av, b1, hi[r]);
-                }
+/// The AVX2 + FMA forward. One batch row per task; per head, K is packed transposed (`kt [d, Tp]`) and
+/// V row-major (`v [Tp, dp]`), both zero-padded to whole blocks of LANES, so that every inner step is
+/// register multiply-adds: `S = Q K^T` for ROWS query rows x LANES keys at a time, the softmax on
+/// those rows, then `O = P V` the same way. The per-head products (T x T x d, d = 32) are too small
+/// for a general GEMM's packing and dispatch.
+#[cfg(target_arch = "x86_64")]
+mod simd {
+    use super::{math, per_batch_opt, AttnDims};
+    use std::arch::x86_64::*;
+
+    /// The register block: ROWS query rows x LANES keys (or head dimensions), as two 8-float vectors
+    /// per row: 12 accumulators, 2 loads and a broadcast fill the 16 registers (the shape of a GEMM
+    /// micro-kernel).
+    const ROWS: usize = 6;
+    const LANES: usize = 16;
+
+    pub fn available() -> bool {
+        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+    }
+
+    /// Per-task buffers (allocated once per batch row, reused over its heads).
+    struct Scratch {
+        kt: Vec<f32>,
+        v: Vec<f32>,
+        q: Vec<f32>,
+        s: Vec<f32>,
+    }
+
+    /// Callers check [`available`] first.
+    pub fn attention_forward(d: AttnDims, qkv: &[f32], probs: Option<&mut [f32]>, out: &mut [f32]) {
+        let (t, nh, hd, row) = (d.total, d.heads, d.head_dim, d.row());
+        let tt = t * t;
+        let (tp, dp) = (t.div_ceil(LANES) * LANES, hd.div_ceil(LANES) * LANES);
+        per_batch_opt(d, probs, out, |b, mut p, o| {
+            let x = &qkv[b * t * row..(b + 1) * t * row];
+            let mut sc = Scratch { kt: vec![0.0; hd * tp], v: vec![0.0; tp * dp], q: vec![0.0; ROWS * hd], s: vec![0.0; ROWS * tp] };
+            for h in 0..nh {
+                // SAFETY: the caller checked that AVX2 and FMA are available.
+                unsafe { head_forward(d, h, x, &mut sc, p.as_deref_mut().map(|p| &mut p[h * tt..(h + 1) * tt]), o) }
             }
-            for r in 0..ROWS {
-                _mm256_storeu_ps(acc.as_mut_ptr().add(r * LANES), lo[r]);
-                _mm256_storeu_ps(acc.as_mut_ptr().add(r * LANES + 8), hi[r]);
+        });
+    }
+
+    /// One head of one batch row: `x` is that row's `qkv [T, 3*nh*d]`, `p` the head's `probs [T, T]`
+    /// (None: not kept), `o` the row's `out [T, nh*d]`.
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn head_forward(d: AttnDims, h: usize, x: &[f32], sc: &mut Scratch, mut p: Option<&mut [f32]>, o: &mut [f32]) {
+        let (t, nh, hd, row) = (d.total, d.heads, d.head_dim, d.row());
+        let inner = nh * hd;
+        let (tp, dp) = (t.div_ceil(LANES) * LANES, hd.div_ceil(LANES) * LANES);
+        let scale = 1.0 / (hd as f32).sqrt();
+        let (qo, ko, vo) = (h * hd, (nh + h) * hd, (2 * nh + h) * hd);
+        let Scratch { kt, v, q, s } = sc;
+        for j in 0..t {
+            for c in 0..hd {
+                kt[c * tp + j] = x[j * row + ko + c];
+                v[j * dp + c] = x[j * row + vo + c];
             }
         }
-        return;
-    }
-    acc.fill(0.0);
-    for k in 0..len {
-        let bv = &b[k * b_ks..k * b_ks + LANES];
-        for r in 0..ROWS {
-            let av = a[r * a_rs + k * a_ks];
-            for l in 0..LANES {
-                acc[r * LANES + l] += av * bv[l];
+        let mut acc = [0.0f32; ROWS * LANES];
+        for i0 in (0..t).step_by(ROWS) {
+            let n = ROWS.min(t - i0);
+            // this block's query rows, zero past the end (those rows are computed but never written)
+            for r in 0..ROWS {
+                for c in 0..hd {
+                    q[r * hd + c] = if r < n { x[(i0 + r) * row + qo + c] } else { 0.0 };
+                }
             }
+            // S = scale * Q K^T for the block, LANES keys at a time
+            for j0 in (0..tp).step_by(LANES) {
+                block_product(hd, &kt[j0..], tp, q, hd, &mut acc);
+                for r in 0..ROWS {
+                    for l in 0..LANES {
+                        s[r * tp + j0 + l] = acc[r * LANES + l] * scale;
+                    }
+                }
+            }
+            // softmax over the T real keys; the padded tail is set to 0 so P V can run over all Tp rows
+            for r in 0..n {
+                let sr = &mut s[r * tp..(r + 1) * tp];
+                let mx = math::max(&sr[..t]);
+                for x in sr[..t].iter_mut() {
+                    *x = math::exp(*x - mx);
+                }
+                let inv = 1.0 / math::sum(&sr[..t]);
+                sr[..t].iter_mut().for_each(|x| *x *= inv);
+                sr[t..].fill(0.0);
+                if let Some(p) = p.as_deref_mut() {
+                    p[(i0 + r) * t..(i0 + r + 1) * t].copy_from_slice(&sr[..t]);
+                }
+            }
+            // O = P V for the block, LANES head dimensions at a time
+            for c0 in (0..dp).step_by(LANES) {
+                block_product(tp, &v[c0..], dp, s, tp, &mut acc);
+                let w = (hd - c0).min(LANES);
+                for r in 0..n {
+                    let at = (i0 + r) * inner + h * hd + c0;
+                    o[at..at + w].copy_from_slice(&acc[r * LANES..r * LANES + w]);
+                }
+            }
+        }
+    }
+
+    /// `acc[r, :] = sum over k < len of a[r*a_rs + k] * b[k*b_ks .. k*b_ks + LANES]` for the ROWS
+    /// rows: the inner block of both products, with the row accumulators in registers (per step two
+    /// loads, then per row one broadcast and two fused multiply-adds).
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn block_product(len: usize, b: &[f32], b_ks: usize, a: &[f32], a_rs: usize, acc: &mut [f32; ROWS * LANES]) {
+        assert!(len == 0 || ((len - 1) * b_ks + LANES <= b.len() && (ROWS - 1) * a_rs + len - 1 < a.len()));
+        // SAFETY (of the pointer arithmetic): the assert bounds every load (b: LANES values from
+        // k*b_ks; a: row r, step k); the stores write inside `acc`.
+        let (bp, ap) = (b.as_ptr(), a.as_ptr());
+        let mut lo = [_mm256_setzero_ps(); ROWS];
+        let mut hi = [_mm256_setzero_ps(); ROWS];
+        for k in 0..len {
+            let b0 = _mm256_loadu_ps(bp.add(k * b_ks));
+            let b1 = _mm256_loadu_ps(bp.add(k * b_ks + 8));
+            for r in 0..ROWS {
+                let av = _mm256_broadcast_ss(&*ap.add(r * a_rs + k));
+                lo[r] = _mm256_fmadd_ps(av, b0, lo[r]);
+                hi[r] = _mm256_fmadd_ps(av, b1, hi[r]);
+            }
+        }
+        for r in 0..ROWS {
+            _mm256_storeu_ps(acc.as_mut_ptr().add(r * LANES), lo[r]);
+            _mm256_storeu_ps(acc.as_mut_ptr().add(r * LANES + 8), hi[r]);
         }
     }
 }
@@ -298,6 +329,15 @@ mod tests {
         let mut o2 = vec![f32::NAN; o.len()];
         attention_forward(d, &qkv, None, &mut o2);
         assert_eq!(o, o2, "the output does not depend on keeping the probabilities");
+        // the portable path (wasm32, other CPUs) against the one this machine runs
+        let (mut p3, mut o3) = (vec![0.0; p.len()], vec![f32::NAN; o.len()]);
+        attention_forward_gemm(d, &qkv, Some(&mut p3), &mut o3);
+        let mut o4 = vec![f32::NAN; o.len()];
+        attention_forward_gemm(d, &qkv, None, &mut o4);
+        assert_eq!(o3, o4);
+        for (a, b) in o.iter().zip(&o3).chain(p.iter().zip(&p3)) {
+            assert!((a - b).abs() < 1e-5, "{d:?}: {a} vs {b} (kernel vs gemm path)");
+        }
         let reference = naive(d, &qkv);
         assert_eq!(o.len(), reference.len());
         for (a, b) in o.iter().zip(reference) {
