@@ -96,6 +96,7 @@ impl GpuContext {
         }
         // WebGPU forbids one buffer in two bindings of a dispatch when either is writable.
         for (i, a) in tensors.iter().enumerate() {
+            // iterator skip, not a skipped test: each unordered pair (i, j > i) is checked once
             for (j, b) in tensors.iter().enumerate().skip(i + 1) {
                 let writes = kernel.bindings[i].1 == Access::ReadWrite || kernel.bindings[j].1 == Access::ReadWrite;
                 if writes && a.same_buffer(b) {
