@@ -63,7 +63,7 @@ impl ExampleStream {
                     return Err(StreamError::MazeSides { lo, hi, size: n });
                 }
                 let side = if lo < hi { lo + self.rng.below(hi - lo + 1) } else { hi };
-                let min_path = (options.min_path * side * side / (n * n)).max(1);
+                let min_path = maze::scaled_min_path(options.min_path, side, n);
                 let g = maze::generate(&MazeOptions { size: side, min_path, ..options }, &mut self.rng)?;
                 let tid = if augment { self.rng.below(8) as u8 } else { 0 };
                 let place = |m: &maze::Maze| m.embedded(n).transformed(tid).to_tokens();

@@ -311,8 +311,8 @@ mod tests {
     fn forward_matches_naive_and_backward_matches_finite_differences() {
         let d = AttnDims { batch: 2, total: 5, heads: 2, head_dim: 4 };
         check(d);
-        // more than one query tile (backward), rows and keys not multiples of the kernel's 4 x 8, and a
-        // head_dim of whole 8-lane vectors as well as one with a partial vector
+        // more than one query tile, rows and keys not multiples of the kernel's 6 x 16 block, and a
+        // head_dim of one whole 16-lane block as well as one with a partial block
         check(AttnDims { batch: 1, total: TILE + 7, heads: 2, head_dim: 4 });
         check(AttnDims { batch: 2, total: 13, heads: 3, head_dim: 16 });
         check(AttnDims { batch: 1, total: 9, heads: 1, head_dim: 12 });

@@ -59,16 +59,7 @@ pub fn swiglu_serial(width: usize, gu: &[f32], a: &mut [f32]) {
 }
 
 pub fn swiglu_forward(rows: usize, width: usize, gu: &[f32], a: &mut [f32]) {
-    let avx2 = has_avx2();
-    par_rows(&mut a[..rows * width], width, |r0, out| {
-        #[cfg(target_arch = "x86_64")]
-        if avx2 {
-            // SAFETY: AVX2 was detected at run time.
-            return unsafe { forward_rows_avx2(r0, width, gu, out) };
-        }
-        let _ = avx2;
-        forward_rows(r0, width, gu, out)
-    });
+    par_rows(&mut a[..rows * width], width, |r0, out| swiglu_serial(width, &gu[r0 * 2 * width..], out));
 }
 
 /// OVERWRITES `d_gu [M,2I]` from `d_a [M,I]`:

@@ -147,7 +147,7 @@ fn set_name(spec: &SourceSpec) -> String {
         SourceSpec::Synthetic { task } => format!("{} (seq {}, {} symbols)", task.task, task.seq_len, task.num_symbols),
         SourceSpec::Sudoku { band, .. } => format!("sudoku {band}"),
         SourceSpec::Maze { size, min_path, sides: Some((lo, hi)), .. } if lo == hi => {
-            format!("maze {lo}x{lo} in {size}x{size} (path >= {})", (min_path * lo * lo / (size * size)).max(1))
+            format!("maze {lo}x{lo} in {size}x{size} (path >= {})", hrm::puzzles::maze::scaled_min_path(*min_path, *lo, *size))
         }
         SourceSpec::Maze { size, min_path, sides: Some((lo, hi)), .. } => {
             format!("mazes {lo}x{lo}..{hi}x{hi} in {size}x{size} (path >= {min_path} at full size)")

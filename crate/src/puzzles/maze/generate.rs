@@ -30,6 +30,12 @@ impl MazeOptions {
     }
 }
 
+/// The minimum path for a `side`-sized maze walled into an `n`-sized grid whose own minimum is
+/// `min_path`: scaled by area, at least one move.
+pub fn scaled_min_path(min_path: usize, side: usize, n: usize) -> usize {
+    (min_path * side * side / (n * n)).max(1)
+}
+
 /// A generated maze (the puzzle), its solution (path marked `o`) and the BFS report.
 #[derive(Clone, Debug, PartialEq)]
 pub struct GeneratedMaze {

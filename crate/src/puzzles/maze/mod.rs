@@ -5,7 +5,7 @@
 mod generate;
 mod path;
 
-pub use generate::{generate, GenerateError, GeneratedMaze, MazeOptions};
+pub use generate::{generate, scaled_min_path, GenerateError, GeneratedMaze, MazeOptions};
 pub use path::{distances, shortest_path, PathReport};
 
 use crate::puzzles::dihedral;
