@@ -115,9 +115,10 @@ pub trait Backend {
     fn add_rmsnorm_forward(&self, rows: usize, hidden: usize, eps: f32, a: &Self::Buf, b: &Self::Buf, y: &mut Self::Buf, rstd: &mut Self::Buf);
     fn rmsnorm_backward(&self, rows: usize, hidden: usize, y: &Self::Buf, rstd: &Self::Buf, dy: &Self::Buf, dx: &mut Self::Buf);
     /// The block's MLP half, `out = rms_norm(y + down(swiglu(gate_up(y))))` for `y [rows, hidden]`,
-    /// `w_gu [2*inter, hidden]`, `w_down [hidden, inter]`, writing every intermediate the backward reads
-    /// (`gu`, `act`, `mlp_out`, `rstd`). By default the four ops in turn (the GPU's kernels); the CPU
-    /// overrides it with one pass over bands of rows that stays in cache (cpu/mlp.rs).
+    /// `w_gu [2*inter, hidden]`, `w_down [hidden, inter]`, writing `out`, `rstd` and, when `keep` (the
+    /// call carries gradient), the intermediates the backward reads (`gu`, `act`, `mlp_out`). By
+    /// default the four ops in turn (the GPU's kernels, which write everything); the CPU overrides it
+    /// with one pass over bands of rows that stays in cache (cpu/mlp.rs).
     fn mlp_forward(
         &self,
         rows: usize,
@@ -127,6 +128,7 @@ pub trait Backend {
         y: &Self::Buf,
         w_gu: &Self::Buf,
         w_down: &Self::Buf,
+        _keep: bool,
         gu: &mut Self::Buf,
         act: &mut Self::Buf,
         mlp_out: &mut Self::Buf,

@@ -84,7 +84,8 @@ pub struct Rope<B: Backend> {
 }
 
 /// Forward of one block on `acts.input`, leaving every intermediate in `acts` and the result in `acts.out`.
-/// `keep`: the call carries gradient, so the attention probabilities are kept for the backward.
+/// `keep`: the call carries gradient, so what the backward reads is kept (the attention
+/// probabilities, the MLP's `gu`, `act`, `mlp_out`); otherwise those may be left stale.
 pub fn block_forward<B: Backend>(be: &B, d: &Dims, w: &BlockParams<B::Buf>, rope: Option<&Rope<B>>, a: &mut BlockActs<B>, keep: bool) {
     let (m, h, inner, i) = (d.rows(), d.hidden, d.inner(), d.inter);
     let ad = d.attn();
@@ -99,7 +100,7 @@ pub fn block_forward<B: Backend>(be: &B, d: &Dims, w: &BlockParams<B::Buf>, rope
     }
     be.matmul_nt(m, h, inner, &a.attn, &w.o, &mut a.attn_out, false);
     be.add_rmsnorm_forward(m, h, d.eps, &a.input, &a.attn_out, &mut a.y, &mut a.rstd1);
-    be.mlp_forward(m, h, i, d.eps, &a.y, &w.gate_up, &w.down, &mut a.gu, &mut a.act, &mut a.mlp_out, &mut a.out, &mut a.rstd2);
+    be.mlp_forward(m, h, i, d.eps, &a.y, &w.gate_up, &w.down, keep, &mut a.gu, &mut a.act, &mut a.mlp_out, &mut a.out, &mut a.rstd2);
 }
 
 /// Backward of one block: given `d_out` (gradient w.r.t. `a.out`), ACCUMULATES the weight gradients into

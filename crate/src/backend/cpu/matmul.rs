@@ -8,7 +8,12 @@
 //! - [`matmul_strided`]: a single-threaded product on strided views (attention's per-head products).
 //!
 //! `accumulate = true` adds into the destination, `false` overwrites it.
-//! Backed by the `gemm` crate (pure Rust, SIMD, compiles for wasm32; rayon threads natively).
+//! Backed by the `gemm` crate (pure Rust, SIMD, compiles for wasm32; rayon threads natively), except
+//! `matmul_nt` and `matmul_nn` on x86-64 with AVX2/FMA, which run the packed-weight kernel of
+//! packed.rs (faster at these shapes; see there).
+
+#[cfg(target_arch = "x86_64")]
+use super::packed;
 
 /// How many threads the GEMM may use (natively); wasm32 is single-threaded.
 fn parallelism(work: usize) -> gemm::Parallelism {
@@ -74,17 +79,61 @@ fn gemm_rm_on(m: usize, n: usize, k: usize, a: &[f32], a_t: bool, b: &[f32], b_t
 
 /// `y[M,N] (+)= x[M,K] @ W[N,K]^T`.
 pub fn matmul_nt(m: usize, n: usize, k: usize, x: &[f32], w: &[f32], y: &mut [f32], accumulate: bool) {
+    #[cfg(target_arch = "x86_64")]
+    if packed::available() {
+        return packed_product(m, n, k, x, y, accumulate, true, |out| packed::pack_t(n, k, w, out));
+    }
     gemm_rm(m, n, k, x, false, w, true, y, accumulate)
 }
 
 /// [`matmul_nt`] on the calling thread only (for callers that run row bands on threads themselves).
 pub fn matmul_nt_serial(m: usize, n: usize, k: usize, x: &[f32], w: &[f32], y: &mut [f32], accumulate: bool) {
+    #[cfg(target_arch = "x86_64")]
+    if packed::available() {
+        return packed_product(m, n, k, x, y, accumulate, false, |out| packed::pack_t(n, k, w, out));
+    }
     gemm_rm_on(m, n, k, x, false, w, true, y, accumulate, gemm::Parallelism::None)
 }
 
 /// `dx[M,K] (+)= dy[M,N] @ W[N,K]`.
 pub fn matmul_nn(m: usize, n: usize, k: usize, dy: &[f32], w: &[f32], dx: &mut [f32], accumulate: bool) {
+    #[cfg(target_arch = "x86_64")]
+    if packed::available() {
+        return packed_product(m, k, n, dy, dx, accumulate, true, |out| packed::pack_n(n, k, w, out));
+    }
     gemm_rm(m, k, n, dy, false, w, false, dx, accumulate)
+}
+
+/// `c[m, cols] (+)= a[m, inner] @ B` through the packed kernel, `pack` writing `B` into a reused
+/// per-thread buffer; natively over row bands on rayon threads when `threaded` and large enough.
+#[cfg(target_arch = "x86_64")]
+#[allow(clippy::too_many_arguments)]
+fn packed_product(m: usize, cols: usize, inner: usize, a: &[f32], c: &mut [f32], accumulate: bool, threaded: bool, pack: impl FnOnce(&mut [f32])) {
+    assert!(a.len() >= m * inner && c.len() >= m * cols, "matmul: buffer too small for {m}x{inner} @ {inner}x{cols}");
+    if m == 0 || cols == 0 {
+        return;
+    }
+    super::math::with_thread_buffer(&PACKED, packed::packed_len(cols, inner), |b| {
+        pack(b);
+        let b: &[f32] = b;
+        let c = &mut c[..m * cols];
+        if !threaded || matches!(parallelism(m * cols * inner), gemm::Parallelism::None) {
+            return packed::gemm(m, cols, inner, a, inner, b, c, cols, accumulate);
+        }
+        // two bands per thread (a multiple of the kernel's rows) balance a busy machine
+        use rayon::prelude::*;
+        let band = m.div_ceil(2 * rayon::current_num_threads()).next_multiple_of(6);
+        c.par_chunks_mut(band * cols).enumerate().for_each(|(i, cb)| {
+            let rows = cb.len() / cols;
+            packed::gemm(rows, cols, inner, &a[i * band * inner..], inner, b, cb, cols, accumulate)
+        });
+    })
+}
+
+#[cfg(target_arch = "x86_64")]
+thread_local! {
+    /// The packed right-hand side of the products on this thread.
+    pub static PACKED: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// `dW[N,K] (+)= dy[M,N]^T @ x[M,K]`.

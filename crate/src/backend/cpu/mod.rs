@@ -10,6 +10,8 @@ pub mod loss;
 pub mod math;
 pub mod matmul;
 pub mod mlp;
+#[cfg(target_arch = "x86_64")]
+pub mod packed;
 pub mod rmsnorm;
 pub mod rope;
 pub mod swiglu;
@@ -117,8 +119,8 @@ impl Backend for CpuBackend {
     fn rmsnorm_backward(&self, rows: usize, hidden: usize, y: &Vec<f32>, rstd: &Vec<f32>, dy: &Vec<f32>, dx: &mut Vec<f32>) {
         rmsnorm::rmsnorm_backward(rows, hidden, y, rstd, dy, dx)
     }
-    fn mlp_forward(&self, rows: usize, hidden: usize, inter: usize, eps: f32, y: &Vec<f32>, w_gu: &Vec<f32>, w_down: &Vec<f32>, gu: &mut Vec<f32>, act: &mut Vec<f32>, mlp_out: &mut Vec<f32>, out: &mut Vec<f32>, rstd: &mut Vec<f32>) {
-        mlp::mlp_forward(rows, hidden, inter, eps, y, w_gu, w_down, gu, act, mlp_out, out, rstd)
+    fn mlp_forward(&self, rows: usize, hidden: usize, inter: usize, eps: f32, y: &Vec<f32>, w_gu: &Vec<f32>, w_down: &Vec<f32>, keep: bool, gu: &mut Vec<f32>, act: &mut Vec<f32>, mlp_out: &mut Vec<f32>, out: &mut Vec<f32>, rstd: &mut Vec<f32>) {
+        mlp::mlp_forward(rows, hidden, inter, eps, y, w_gu, w_down, keep, gu, act, mlp_out, out, rstd)
     }
 
     fn q_head_forward(&self, batch: usize, total: usize, hidden: usize, z: &Vec<f32>, w: &Vec<f32>, bias: &Vec<f32>, q: &mut Vec<f32>) {

@@ -82,10 +82,22 @@ fn with_faer(threads: usize, r: usize, c: usize, i: usize, a: &[f32], a_t: bool,
     faer::linalg::matmul::matmul(out, Accum::Replace, a, b, 1.0f32, par);
 }
 
-/// The crates compiled into this binary.
+/// What the model runs: `hrm`'s own dispatch (cpu/matmul.rs: the packed AVX2 kernel for nt and nn
+/// where the CPU has it, `gemm` otherwise), threaded by the global rayon pool (`--threads`).
+fn with_hrm(_threads: usize, r: usize, c: usize, i: usize, a: &[f32], a_t: bool, b: &[f32], b_t: bool, out: &mut [f32]) {
+    use hrm::backend::cpu::matmul;
+    match (a_t, b_t) {
+        (false, true) => matmul::matmul_nt(r, c, i, a, b, out, false),
+        (false, false) => matmul::matmul_nn(r, i, c, a, b, out, false),
+        (true, false) => matmul::matmul_tn(i, r, c, a, b, out, false),
+        (true, true) => unreachable!("the model has no product with both operands transposed"),
+    }
+}
+
+/// The crates compiled into this binary, then the model's own dispatch.
 pub fn candidates() -> Vec<(&'static str, GemmFn)> {
     #[allow(unused_mut)]
-    let mut v: Vec<(&'static str, GemmFn)> = vec![("gemm 0.19", with_gemm)];
+    let mut v: Vec<(&'static str, GemmFn)> = vec![("gemm 0.19", with_gemm), ("hrm matmul", with_hrm)];
     #[cfg(feature = "gemm-bench")]
     {
         v.push(("matrixmultiply 0.3", with_matrixmultiply));

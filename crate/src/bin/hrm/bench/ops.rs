@@ -127,8 +127,8 @@ impl Backend for Timed {
     fn rmsnorm_backward(&self, rows: usize, hidden: usize, y: &Vec<f32>, rstd: &Vec<f32>, dy: &Vec<f32>, dx: &mut Vec<f32>) {
         self.time("rmsnorm backward", || CPU.rmsnorm_backward(rows, hidden, y, rstd, dy, dx))
     }
-    fn mlp_forward(&self, rows: usize, hidden: usize, inter: usize, eps: f32, y: &Vec<f32>, w_gu: &Vec<f32>, w_down: &Vec<f32>, gu: &mut Vec<f32>, act: &mut Vec<f32>, mlp_out: &mut Vec<f32>, out: &mut Vec<f32>, rstd: &mut Vec<f32>) {
-        self.time("mlp (gate_up, swiglu, down, add+rmsnorm)", || CPU.mlp_forward(rows, hidden, inter, eps, y, w_gu, w_down, gu, act, mlp_out, out, rstd))
+    fn mlp_forward(&self, rows: usize, hidden: usize, inter: usize, eps: f32, y: &Vec<f32>, w_gu: &Vec<f32>, w_down: &Vec<f32>, keep: bool, gu: &mut Vec<f32>, act: &mut Vec<f32>, mlp_out: &mut Vec<f32>, out: &mut Vec<f32>, rstd: &mut Vec<f32>) {
+        self.time("mlp (gate_up, swiglu, down, add+rmsnorm)", || CPU.mlp_forward(rows, hidden, inter, eps, y, w_gu, w_down, keep, gu, act, mlp_out, out, rstd))
     }
     fn q_head_forward(&self, batch: usize, total: usize, hidden: usize, z: &Vec<f32>, w: &Vec<f32>, bias: &Vec<f32>, q: &mut Vec<f32>) {
         self.time("heads/loss", || CPU.q_head_forward(batch, total, hidden, z, w, bias, q))
