@@ -114,9 +114,9 @@ pub fn attention_forward_gemm(d: AttnDims, qkv: &[f32], probs: Option<&mut [f32]
     });
 }
 
-/// The AVX2 + FMA forward. One batch row per task; per head, K is packed transposed (`kt [d, Tp]`) and
-/// V row-major (`v [Tp, dp]`), both zero-padded to whole blocks of LANES, so that every inner step is
-/// register multiply-adds: `S = Q K^T` for ROWS query rows x LANES keys at a time, the softmax on
+/// The AVX2 + FMA forward. One batch row per task; per head, K and V are packed into contiguous
+/// blocks of LANES keys (resp. head dimensions), zero-padded to whole blocks, and each block's query
+/// rows and probabilities are interleaved, so that every inner step is register multiply-adds: `S = Q K^T` for ROWS query rows x LANES keys at a time, the softmax on
 /// those rows, then `O = P V` the same way. The per-head products (T x T x d, d = 32) are too small
 /// for a general GEMM's packing and dispatch.
 #[cfg(target_arch = "x86_64")]
@@ -138,6 +138,8 @@ mod simd {
     struct Scratch {
         kt: Vec<f32>,
         v: Vec<f32>,
+        /// the block's probabilities interleaved (`[Tp][ROWS]`) for `P V`
+        pt: Vec<f32>,
         q: Vec<f32>,
         s: Vec<f32>,
     }
@@ -149,7 +151,7 @@ mod simd {
         let (tp, dp) = (t.div_ceil(LANES) * LANES, hd.div_ceil(LANES) * LANES);
         per_batch_opt(d, probs, out, |b, mut p, o| {
             let x = &qkv[b * t * row..(b + 1) * t * row];
-            let mut sc = Scratch { kt: vec![0.0; hd * tp], v: vec![0.0; tp * dp], q: vec![0.0; ROWS * hd], s: vec![0.0; ROWS * tp] };
+            let mut sc = Scratch { kt: vec![0.0; hd * tp], v: vec![0.0; tp * dp], pt: vec![0.0; tp * ROWS], q: vec![0.0; ROWS * hd], s: vec![0.0; ROWS * tp] };
             for h in 0..nh {
                 // SAFETY: the caller checked that AVX2 and FMA are available.
                 unsafe { head_forward(d, h, x, &mut sc, p.as_deref_mut().map(|p| &mut p[h * tt..(h + 1) * tt]), o) }
@@ -166,11 +168,14 @@ mod simd {
         let (tp, dp) = (t.div_ceil(LANES) * LANES, hd.div_ceil(LANES) * LANES);
         let scale = 1.0 / (hd as f32).sqrt();
         let (qo, ko, vo) = (h * hd, (nh + h) * hd, (2 * nh + h) * hd);
-        let Scratch { kt, v, q, s } = sc;
+        let Scratch { kt, v, pt, q, s } = sc;
+        // K as blocks of LANES keys (`[Tp/LANES][d][LANES]`) and V as blocks of LANES head dimensions
+        // (`[dp/LANES][Tp][LANES]`): each product streams one contiguous block
         for j in 0..t {
+            let (jb, l) = (j / LANES, j % LANES);
             for c in 0..hd {
-                kt[c * tp + j] = x[j * row + ko + c];
-                v[j * dp + c] = x[j * row + vo + c];
+                kt[(jb * hd + c) * LANES + l] = x[j * row + ko + c];
+                v[((c / LANES) * tp + j) * LANES + c % LANES] = x[j * row + vo + c];
             }
         }
         let mut acc = [0.0f32; ROWS * LANES];
@@ -179,35 +184,50 @@ mod simd {
             // this block's query rows, zero past the end (those rows are computed but never written)
             for r in 0..ROWS {
                 for c in 0..hd {
-                    q[r * hd + c] = if r < n { x[(i0 + r) * row + qo + c] } else { 0.0 };
+                    q[c * ROWS + r] = if r < n { x[(i0 + r) * row + qo + c] } else { 0.0 };
                 }
             }
             // S = scale * Q K^T for the block, LANES keys at a time
             for j0 in (0..tp).step_by(LANES) {
-                block_product(hd, &kt[j0..], tp, q, hd, &mut acc);
+                let (lo, hi) = block_product(hd, &kt[j0 * hd..], LANES, q);
+                let sc = _mm256_set1_ps(scale);
                 for r in 0..ROWS {
-                    for l in 0..LANES {
-                        s[r * tp + j0 + l] = acc[r * LANES + l] * scale;
-                    }
+                    // SAFETY: `s` holds ROWS rows of tp = a whole number of LANES columns
+                    let at = s.as_mut_ptr().add(r * tp + j0);
+                    _mm256_storeu_ps(at, _mm256_mul_ps(lo[r], sc));
+                    _mm256_storeu_ps(at.add(8), _mm256_mul_ps(hi[r], sc));
                 }
             }
-            // softmax over the T real keys; the padded tail is set to 0 so P V can run over all Tp rows
+            // softmax over the T real keys, left unnormalised: `O` is scaled by 1/sum instead (d
+            // products per row, not T); the padded tail is set to 0 so P V can run over all Tp rows
+            let mut inv = [0.0f32; ROWS];
             for r in 0..n {
                 let sr = &mut s[r * tp..(r + 1) * tp];
                 let mx = math::max(&sr[..t]);
                 for x in sr[..t].iter_mut() {
                     *x = math::exp(*x - mx);
                 }
-                let inv = 1.0 / math::sum(&sr[..t]);
-                sr[..t].iter_mut().for_each(|x| *x *= inv);
+                inv[r] = 1.0 / math::sum(&sr[..t]);
                 sr[t..].fill(0.0);
                 if let Some(p) = p.as_deref_mut() {
-                    p[(i0 + r) * t..(i0 + r + 1) * t].copy_from_slice(&sr[..t]);
+                    for (pv, &e) in p[(i0 + r) * t..(i0 + r + 1) * t].iter_mut().zip(&sr[..t]) {
+                        *pv = e * inv[r];
+                    }
+                }
+            }
+            for (j, col) in pt.chunks_exact_mut(ROWS).enumerate() {
+                for (r, x) in col.iter_mut().enumerate() {
+                    *x = s[r * tp + j];
                 }
             }
             // O = P V for the block, LANES head dimensions at a time
             for c0 in (0..dp).step_by(LANES) {
-                block_product(tp, &v[c0..], dp, s, tp, &mut acc);
+                let (lo, hi) = block_product(tp, &v[c0 * tp..], LANES, pt);
+                for r in 0..ROWS {
+                    let k = _mm256_set1_ps(inv[r]);
+                    _mm256_storeu_ps(acc.as_mut_ptr().add(r * LANES), _mm256_mul_ps(lo[r], k));
+                    _mm256_storeu_ps(acc.as_mut_ptr().add(r * LANES + 8), _mm256_mul_ps(hi[r], k));
+                }
                 let w = (hd - c0).min(LANES);
                 for r in 0..n {
                     let at = (i0 + r) * inner + h * hd + c0;
@@ -217,30 +237,33 @@ mod simd {
         }
     }
 
-    /// `acc[r, :] = sum over k < len of a[r*a_rs + k] * b[k*b_ks .. k*b_ks + LANES]` for the ROWS
-    /// rows: the inner block of both products, with the row accumulators in registers (per step two
-    /// loads, then per row one broadcast and two fused multiply-adds).
+    /// `(lo[r], hi[r]) = sum over k < len of a[k*ROWS + r] * b[k*b_ks .. k*b_ks + LANES]` for the
+    /// ROWS rows, left in registers for the caller to store: the inner block of both products. `a`
+    /// is interleaved so that each step's ROWS broadcasts are the next floats of one stream: per
+    /// step two loads, then per row one broadcast and two fused multiply-adds, and no address
+    /// arithmetic.
+    #[inline]
     #[target_feature(enable = "avx2,fma")]
-    unsafe fn block_product(len: usize, b: &[f32], b_ks: usize, a: &[f32], a_rs: usize, acc: &mut [f32; ROWS * LANES]) {
-        assert!(len == 0 || ((len - 1) * b_ks + LANES <= b.len() && (ROWS - 1) * a_rs + len - 1 < a.len()));
+    unsafe fn block_product(len: usize, b: &[f32], b_ks: usize, a: &[f32]) -> ([__m256; ROWS], [__m256; ROWS]) {
+        assert!(len == 0 || ((len - 1) * b_ks + LANES <= b.len() && len * ROWS <= a.len()));
         // SAFETY (of the pointer arithmetic): the assert bounds every load (b: LANES values from
-        // k*b_ks; a: row r, step k); the stores write inside `acc`.
-        let (bp, ap) = (b.as_ptr(), a.as_ptr());
+        // k*b_ks; a: ROWS values from k*ROWS).
+        let (mut bp, mut ap) = (b.as_ptr(), a.as_ptr());
         let mut lo = [_mm256_setzero_ps(); ROWS];
         let mut hi = [_mm256_setzero_ps(); ROWS];
-        for k in 0..len {
-            let b0 = _mm256_loadu_ps(bp.add(k * b_ks));
-            let b1 = _mm256_loadu_ps(bp.add(k * b_ks + 8));
+        for _ in 0..len {
+            let b0 = _mm256_loadu_ps(bp);
+            let b1 = _mm256_loadu_ps(bp.add(8));
             for r in 0..ROWS {
-                let av = _mm256_broadcast_ss(&*ap.add(r * a_rs + k));
+                let av = _mm256_broadcast_ss(&*ap.add(r));
                 lo[r] = _mm256_fmadd_ps(av, b0, lo[r]);
                 hi[r] = _mm256_fmadd_ps(av, b1, hi[r]);
             }
+            // wrapping: after the last step `bp` may point past `b`, and is never read there
+            ap = ap.add(ROWS);
+            bp = bp.wrapping_add(b_ks);
         }
-        for r in 0..ROWS {
-            _mm256_storeu_ps(acc.as_mut_ptr().add(r * LANES), lo[r]);
-            _mm256_storeu_ps(acc.as_mut_ptr().add(r * LANES + 8), hi[r]);
-        }
+        (lo, hi)
     }
 }
 
