@@ -2,11 +2,13 @@
 //! - `--gemm`: GFLOP/s of the GEMM crates on the model's shapes (`bench/gemm.rs`).
 //! - `--puzzles`: Sudoku solver/generator per band, maze generation and 30x30 BFS (`bench_puzzles.rs`).
 //! - `--preset sudoku-small|maze-small`: ms per training step and per eval segment, and peak memory
-//!   (`bench/preset.rs`); with `--ops`, the time of each backend op in them (`bench/ops.rs`).
+//!   (`bench/preset.rs`), with the host's FMA peak before and after (`bench/host.rs`); with `--ops`,
+//!   the time of each backend op in them (`bench/ops.rs`).
 //! - `--backend gpu`: matmul GFLOP/s at the presets' shapes, train steps/s and eval segments/s at both
 //!   presets (or `--preset`), peak pooled bytes (`bench_gpu.rs`).
 
 mod gemm;
+mod host;
 mod ops;
 pub(crate) mod preset;
 

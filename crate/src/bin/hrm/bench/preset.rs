@@ -100,6 +100,7 @@ fn cpu_seconds() -> Option<f64> {
 
 pub fn run(preset: Preset, threads: usize, train_steps: usize, eval_segments: usize) -> anyhow::Result<()> {
     let cfg = preset.config();
+    let peak_before = super::host::fma_peak_gflops(200);
     let ck = Checkpoint::init(cfg.clone(), 0).context("initialising the preset model")?;
     let mut rng = SplitMix64::new(1);
     let rss_before = peak_rss_mib();
@@ -150,6 +151,7 @@ pub fn run(preset: Preset, threads: usize, train_steps: usize, eval_segments: us
         }
     }
     let rss_eval = peak_rss_mib();
+    let peak_after = super::host::fma_peak_gflops(200);
 
     let (tm, em) = (median(train_ms.clone()), median(eval_ms.clone()));
     let (ot, oe) = preset.official_ms();
@@ -188,8 +190,11 @@ pub fn run(preset: Preset, threads: usize, train_steps: usize, eval_segments: us
         let share = (train_cpu + eval_cpu) * 1e3 / (train_ms.iter().sum::<f64>() + eval_ms.iter().sum::<f64>());
         println!(
             "CPU time (all threads): {tc:.0} ms per train step, {ec:.0} ms per eval segment; this process got {share:.2} of {threads} core(s) \
-             (below {threads}: other processes shared the cores, and wall times above are inflated)"
+             (below {threads}: its threads waited, on each other or for cores that other processes had)"
         );
+    }
+    if let (Some(a), Some(b)) = (peak_before, peak_after) {
+        println!("host FMA peak, one thread: {a:.1} GFLOP/s before the run, {b:.1} after (this VM has given 60-90: wall times scale with it)");
     }
     match (rss_before, rss_train, rss_eval) {
         (Some(a), Some(b), Some(c)) => println!("peak RSS (VmHWM): {a:.0} MiB at start, {b:.0} MiB after training, {c:.0} MiB after eval"),
