@@ -10,7 +10,7 @@
 //! `accumulate = true` adds into the destination, `false` overwrites it.
 //! Backed by the `gemm` crate (pure Rust, SIMD, compiles for wasm32; rayon threads natively), except
 //! `matmul_nt` and `matmul_nn` on x86-64 with AVX2/FMA, which run the packed-weight kernel of
-//! packed.rs (faster at these shapes; see there).
+//! packed.rs (as fast in isolation; its packed weights can be shared by the MLP's row bands).
 
 #[cfg(target_arch = "x86_64")]
 use super::packed;
@@ -81,17 +81,14 @@ fn gemm_rm_on(m: usize, n: usize, k: usize, a: &[f32], a_t: bool, b: &[f32], b_t
 pub fn matmul_nt(m: usize, n: usize, k: usize, x: &[f32], w: &[f32], y: &mut [f32], accumulate: bool) {
     #[cfg(target_arch = "x86_64")]
     if packed::available() {
-        return packed_product(m, n, k, x, y, accumulate, true, |out| packed::pack_t(n, k, w, out));
+        return packed_product(m, n, k, x, y, accumulate, |out| packed::pack_t(n, k, w, out));
     }
     gemm_rm(m, n, k, x, false, w, true, y, accumulate)
 }
 
-/// [`matmul_nt`] on the calling thread only (for callers that run row bands on threads themselves).
+/// [`matmul_nt`] through `gemm` on the calling thread only (for callers that run row bands on
+/// threads themselves and use packed.rs directly where it is available).
 pub fn matmul_nt_serial(m: usize, n: usize, k: usize, x: &[f32], w: &[f32], y: &mut [f32], accumulate: bool) {
-    #[cfg(target_arch = "x86_64")]
-    if packed::available() {
-        return packed_product(m, n, k, x, y, accumulate, false, |out| packed::pack_t(n, k, w, out));
-    }
     gemm_rm_on(m, n, k, x, false, w, true, y, accumulate, gemm::Parallelism::None)
 }
 
@@ -99,16 +96,15 @@ pub fn matmul_nt_serial(m: usize, n: usize, k: usize, x: &[f32], w: &[f32], y: &
 pub fn matmul_nn(m: usize, n: usize, k: usize, dy: &[f32], w: &[f32], dx: &mut [f32], accumulate: bool) {
     #[cfg(target_arch = "x86_64")]
     if packed::available() {
-        return packed_product(m, k, n, dy, dx, accumulate, true, |out| packed::pack_n(n, k, w, out));
+        return packed_product(m, k, n, dy, dx, accumulate, |out| packed::pack_n(n, k, w, out));
     }
     gemm_rm(m, k, n, dy, false, w, false, dx, accumulate)
 }
 
 /// `c[m, cols] (+)= a[m, inner] @ B` through the packed kernel, `pack` writing `B` into a reused
-/// per-thread buffer; natively over row bands on rayon threads when `threaded` and large enough.
+/// per-thread buffer; over row bands on rayon threads when large enough.
 #[cfg(target_arch = "x86_64")]
-#[allow(clippy::too_many_arguments)]
-fn packed_product(m: usize, cols: usize, inner: usize, a: &[f32], c: &mut [f32], accumulate: bool, threaded: bool, pack: impl FnOnce(&mut [f32])) {
+fn packed_product(m: usize, cols: usize, inner: usize, a: &[f32], c: &mut [f32], accumulate: bool, pack: impl FnOnce(&mut [f32])) {
     assert!(a.len() >= m * inner && c.len() >= m * cols, "matmul: buffer too small for {m}x{inner} @ {inner}x{cols}");
     if m == 0 || cols == 0 {
         return;
@@ -117,7 +113,7 @@ fn packed_product(m: usize, cols: usize, inner: usize, a: &[f32], c: &mut [f32],
         pack(b);
         let b: &[f32] = b;
         let c = &mut c[..m * cols];
-        if !threaded || matches!(parallelism(m * cols * inner), gemm::Parallelism::None) {
+        if matches!(parallelism(m * cols * inner), gemm::Parallelism::None) {
             return packed::gemm(m, cols, inner, a, inner, b, c, cols, accumulate);
         }
         // two bands per thread (a multiple of the kernel's rows) balance a busy machine
@@ -214,6 +210,14 @@ mod tests {
         matmul_nt(m, n, k, &x, &w, &mut y, true);
         let mut dx = vec![0.0; m * k];
         matmul_nn(m, n, k, &dy, &w, &mut dx, false);
+        // the `gemm` path of the same two products (what wasm32 and CPUs without AVX2 run)
+        let mut y_gemm = vec![0.5; m * n];
+        gemm_rm(m, n, k, &x, false, &w, true, &mut y_gemm, true);
+        let mut dx_gemm = vec![0.0; m * k];
+        gemm_rm(m, k, n, &dy, false, &w, false, &mut dx_gemm, false);
+        for (a, b) in y.iter().zip(&y_gemm).chain(dx.iter().zip(&dx_gemm)) {
+            assert!((a - b).abs() < 1e-4, "dispatch {a} vs gemm {b}");
+        }
         let mut dw = vec![0.0; n * k];
         matmul_tn(m, n, k, &dy, &x, &mut dw, false);
         for i in 0..m {

@@ -162,6 +162,19 @@ mod tests {
                 let worst = a.iter().zip(b.iter()).map(|(x, y)| (x - y).abs()).fold(0.0f32, f32::max);
                 assert!(worst <= 5e-6, "{rows} rows: {name} differs by {worst}");
             }
+            // the bands with `gemm` products (wasm32, CPUs without AVX2), kept and not kept
+            for keep in [true, false] {
+                let (mut g3, mut a3, mut m3, mut out3, mut rstd3) = (vec![0.0; rows * 2 * i], vec![0.0; rows * i], vec![0.0; rows * h], vec![0.0; rows * h], vec![0.0; rows]);
+                let up = |n: usize, a: &[f32], c: &mut [f32]| matmul_nt_serial(n, 2 * i, h, a, &wg, c, false);
+                let down = |n: usize, a: &[f32], c: &mut [f32]| matmul_nt_serial(n, h, i, a, &wd, c, false);
+                let bufs = Bufs { gu: &mut g3, act: &mut a3, mo: &mut m3, out: &mut out3, rstd: &mut rstd3 };
+                banded(band_rows(rows), h, i, 1e-5, &y, up, down, keep, bufs);
+                let worst = out3.iter().zip(&out2).map(|(x, y)| (x - y).abs()).fold(0.0f32, f32::max);
+                assert!(worst <= 5e-6, "{rows} rows, gemm bands (keep {keep}): out differs by {worst}");
+                if keep {
+                    assert!(g3.iter().zip(&gu2).all(|(x, y)| (x - y).abs() <= 5e-6), "{rows} rows, gemm bands: gu differs");
+                }
+            }
         }
     }
 }
