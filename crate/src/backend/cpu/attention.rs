@@ -205,7 +205,7 @@ mod simd {
                 let sr = &mut s[r * tp..(r + 1) * tp];
                 let mx = math::max(&sr[..t]);
                 for x in sr[..t].iter_mut() {
-                    *x = math::exp(*x - mx);
+                    *x = math::exp_fma(*x - mx);
                 }
                 inv[r] = 1.0 / math::sum(&sr[..t]);
                 sr[t..].fill(0.0);

@@ -11,12 +11,26 @@ const ROUND: f32 = 12_582_912.0;
 /// `e^x`, for x in [-87.3, 88.7] (clamped outside; underflow gives ~1e-38 instead of 0).
 #[inline(always)]
 pub fn exp(x: f32) -> f32 {
+    exp_with(x, |a, b, c| a * b + c)
+}
+
+/// [`exp`] with fused multiply-adds: half the instructions and a shorter dependency chain, for
+/// kernels compiled with FMA (elsewhere `mul_add` is a libm call). Within an ulp of [`exp`].
+#[inline(always)]
+pub fn exp_fma(x: f32) -> f32 {
+    exp_with(x, f32::mul_add)
+}
+
+/// The one polynomial of both: Cephes' reduction to `r = x - n ln 2`, a degree-7 polynomial,
+/// then the exponent `n` added in.
+#[inline(always)]
+fn exp_with(x: f32, mad: impl Fn(f32, f32, f32) -> f32) -> f32 {
     let x = x.clamp(-87.3, 88.7);
-    let t = x * LOG2E + ROUND;
+    let t = mad(x, LOG2E, ROUND);
     let n = t - ROUND;
-    let r = x - n * LN2_HI - n * LN2_LO;
-    let p = ((((1.987_569_1e-4 * r + 1.398_199_9e-3) * r + 8.333_452e-3) * r + 4.166_579_6e-2) * r + 1.666_666_5e-1) * r + 0.5;
-    let e = p * r * r + r + 1.0;
+    let r = mad(-n, LN2_LO, mad(-n, LN2_HI, x));
+    let p = mad(mad(mad(mad(mad(1.987_569_1e-4, r, 1.398_199_9e-3), r, 8.333_452e-3), r, 4.166_579_6e-2), r, 1.666_666_5e-1), r, 0.5);
+    let e = mad(p * r, r, r) + 1.0;
     // the integer n read off t's mantissa (t = ROUND + n exactly): `n as i32` gives the same value
     // but its saturating conversion does not vectorise (measured: 8 scalar conversions per vector
     // made exp 5x slower)
@@ -193,6 +207,8 @@ mod tests {
         let mut x = -95.0f32;
         while x < 95.0 {
             assert_eq!(super::exp(x).to_bits(), with_cast(x).to_bits(), "exp({x})");
+            let (a, b) = (super::exp(x), super::exp_fma(x));
+            assert!(a == b || (a - b).abs() <= 2.0 * f32::EPSILON * a.abs().max(f32::MIN_POSITIVE), "exp_fma({x}) = {b}, exp = {a}");
             x += 0.0731;
         }
         for n in [0, 1, 7, 8, 9, 83] {
