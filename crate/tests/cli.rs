@@ -137,6 +137,24 @@ fn init_from_fine_tunes_a_checkpoint_and_refuses_other_shapes() {
     assert!((t[0].1 - last).abs() < (t[0].1 - first).abs(), "fine-tuning starts from the trained weights: {} (base run {first} -> {last})", t[0].1);
     let err = hrm_fails(&["train", "--out", tuned.to_str().unwrap(), "--data", "maze", "--maze-size", "6", "--init-from", model.to_str().unwrap(), "--quiet"]);
     assert!(err.contains("seq_len 81"), "{err}");
+    // a RoPE model moves to another grid size (5x5 mazes -> 6x6); learned positions cannot
+    let (m5, m6) = (scratch("init-maze5"), scratch("init-maze6"));
+    for (pos, ok) in [("rope", true), ("learned", false)] {
+        let mut args = vec!["train", "--out", m5.to_str().unwrap(), "--data", "maze", "--maze-size", "5", "--min-path", "2", "--pos", pos];
+        args.extend_from_slice(TINY);
+        hrm(&args);
+        let small = m5.join("model.safetensors");
+        let mut args = vec!["train", "--out", m6.to_str().unwrap(), "--data", "maze", "--maze-size", "6", "--min-path", "2", "--init-from", small.to_str().unwrap()];
+        args.extend_from_slice(TINY);
+        if ok {
+            hrm(&args);
+            assert_eq!(losses(&m6).len(), 6, "the 6x6 fine-tune ran its steps");
+        } else {
+            assert!(hrm_fails(&args).contains("seq_len 25"), "learned positions are refused");
+        }
+        let _ = std::fs::remove_dir_all(&m5);
+        let _ = std::fs::remove_dir_all(&m6);
+    }
     let _ = std::fs::remove_dir_all(&base);
     let _ = std::fs::remove_dir_all(&tuned);
 }

@@ -390,9 +390,20 @@ fn run_on<B: Backend + Clone>(a: &Args, be: B) -> anyhow::Result<()> {
             Some(path) => {
                 let ck = Checkpoint::open(path, None).with_context(|| format!("--init-from {}", path.display()))?;
                 let mut cfg = ck.config.clone();
-                if (cfg.seq_len, cfg.vocab_size) != (source.seq_len(), source.vocab_size()) {
-                    bail!("--init-from: the checkpoint has seq_len {} and vocab {}, the data {} and {}", cfg.seq_len, cfg.vocab_size, source.seq_len(), source.vocab_size());
+                // With RoPE no weight depends on the sequence length, so a model can move to another
+                // grid size (a curriculum over maze sides); learned positions and the vocabulary cannot.
+                let seq_ok = cfg.seq_len == source.seq_len() || cfg.pos_encodings == PosEncoding::Rope;
+                if !seq_ok || cfg.vocab_size != source.vocab_size() {
+                    bail!(
+                        "--init-from: the checkpoint has seq_len {} and vocab {} ({:?} positions), the data {} and {}",
+                        cfg.seq_len,
+                        cfg.vocab_size,
+                        cfg.pos_encodings,
+                        source.seq_len(),
+                        source.vocab_size()
+                    );
                 }
+                cfg.seq_len = source.seq_len();
                 (cfg.batch_size, cfg.halt_max_steps, cfg.halt_exploration_prob) = (a.batch, a.halt_max_steps, a.exploration);
                 cfg.validate()?;
                 (cfg, ck)
