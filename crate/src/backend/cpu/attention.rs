@@ -116,19 +116,18 @@ pub fn attention_forward_gemm(d: AttnDims, qkv: &[f32], probs: Option<&mut [f32]
 
 /// The AVX2 + FMA forward. One batch row per task; per head, K and V are packed into contiguous
 /// blocks of LANES keys (resp. head dimensions), zero-padded to whole blocks, and each block's query
-/// rows and probabilities are interleaved, so that every inner step is register multiply-adds: `S = Q K^T` for ROWS query rows x LANES keys at a time, the softmax on
-/// those rows, then `O = P V` the same way. The per-head products (T x T x d, d = 32) are too small
+/// rows and probabilities are interleaved, so that every inner step is register multiply-adds:
+/// `S = Q K^T` for ROWS query rows x LANES keys at a time, the softmax on those rows, then `O = P V`
+/// the same way. The per-head products (T x T x d, d = 32) are too small
 /// for a general GEMM's packing and dispatch.
 #[cfg(target_arch = "x86_64")]
 mod simd {
     use super::{math, per_batch_opt, AttnDims};
+    use crate::backend::cpu::packed::{self, LANES, ROWS};
     use std::arch::x86_64::*;
 
-    /// The register block: ROWS query rows x LANES keys (or head dimensions), as two 8-float vectors
-    /// per row: 12 accumulators, 2 loads and a broadcast fill the 16 registers (the shape of a GEMM
-    /// micro-kernel).
-    const ROWS: usize = 6;
-    const LANES: usize = 16;
+    // The register block is the packed GEMM's: ROWS query rows x LANES keys (or head dimensions),
+    // as two 8-float vectors per row: 12 accumulators, 2 loads and a broadcast fill the 16 registers.
 
     pub fn available() -> bool {
         std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
@@ -237,33 +236,15 @@ mod simd {
         }
     }
 
-    /// `(lo[r], hi[r]) = sum over k < len of a[k*ROWS + r] * b[k*b_ks .. k*b_ks + LANES]` for the
-    /// ROWS rows, left in registers for the caller to store: the inner block of both products. `a`
-    /// is interleaved so that each step's ROWS broadcasts are the next floats of one stream: per
-    /// step two loads, then per row one broadcast and two fused multiply-adds, and no address
-    /// arithmetic.
+    /// The inner block of both products: `(lo[r], hi[r]) = sum over k < len of a[k*ROWS + r] *
+    /// b[k*b_ks .. k*b_ks + LANES]` for the ROWS rows, in registers (the packed GEMM's register
+    /// block, `packed::block_sums`), after checking the bounds it relies on.
     #[inline]
     #[target_feature(enable = "avx2,fma")]
     unsafe fn block_product(len: usize, b: &[f32], b_ks: usize, a: &[f32]) -> ([__m256; ROWS], [__m256; ROWS]) {
         assert!(len == 0 || ((len - 1) * b_ks + LANES <= b.len() && len * ROWS <= a.len()));
-        // SAFETY (of the pointer arithmetic): the assert bounds every load (b: LANES values from
-        // k*b_ks; a: ROWS values from k*ROWS).
-        let (mut bp, mut ap) = (b.as_ptr(), a.as_ptr());
-        let mut lo = [_mm256_setzero_ps(); ROWS];
-        let mut hi = [_mm256_setzero_ps(); ROWS];
-        for _ in 0..len {
-            let b0 = _mm256_loadu_ps(bp);
-            let b1 = _mm256_loadu_ps(bp.add(8));
-            for r in 0..ROWS {
-                let av = _mm256_broadcast_ss(&*ap.add(r));
-                lo[r] = _mm256_fmadd_ps(av, b0, lo[r]);
-                hi[r] = _mm256_fmadd_ps(av, b1, hi[r]);
-            }
-            // wrapping: after the last step `bp` may point past `b`, and is never read there
-            ap = ap.add(ROWS);
-            bp = bp.wrapping_add(b_ks);
-        }
-        (lo, hi)
+        // SAFETY: the assert bounds every load (b: LANES values from k*b_ks; a: ROWS values from k*ROWS).
+        packed::block_sums::<ROWS>(len, a.as_ptr(), b.as_ptr(), b_ks)
     }
 }
 

@@ -13,8 +13,8 @@
 
 use std::arch::x86_64::*;
 
-/// Rows of the left-hand side per register block.
-const ROWS: usize = 6;
+/// Rows of the left-hand side per register block, and the stride of its interleaved copy.
+pub const ROWS: usize = 6;
 /// Columns per panel (two 8-float vectors).
 pub const LANES: usize = 16;
 
@@ -125,22 +125,7 @@ unsafe fn run(m: usize, cols: usize, inner: usize, a: *const f32, lda: usize, b:
 #[inline]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn block<const R: usize>(inner: usize, a: *const f32, b: *const f32, c: *mut f32, ldc: usize, width: usize, accumulate: bool) {
-    let mut lo = [_mm256_setzero_ps(); R];
-    let mut hi = [_mm256_setzero_ps(); R];
-    // both streams by bumped pointers: every load is one addressing mode, so the loop is the two
-    // panel loads, R broadcasts and 2R FMAs and little else
-    let (mut ap, mut bp) = (a, b);
-    for _ in 0..inner {
-        let b0 = _mm256_loadu_ps(bp);
-        let b1 = _mm256_loadu_ps(bp.add(8));
-        for r in 0..R {
-            let av = _mm256_broadcast_ss(&*ap.add(r));
-            lo[r] = _mm256_fmadd_ps(av, b0, lo[r]);
-            hi[r] = _mm256_fmadd_ps(av, b1, hi[r]);
-        }
-        ap = ap.add(ROWS);
-        bp = bp.add(LANES);
-    }
+    let (lo, hi) = block_sums::<R>(inner, a, b, LANES);
     for r in 0..R {
         let cr = c.add(r * ldc);
         if width == LANES {
@@ -160,6 +145,33 @@ unsafe fn block<const R: usize>(inner: usize, a: *const f32, b: *const f32, c: *
             }
         }
     }
+}
+
+/// `(lo[r], hi[r]) = sum over s < len of a[s*ROWS + r] * b[s*b_ks .. s*b_ks + LANES]` for r < R,
+/// left in registers for the caller to store: the register block of this GEMM and of the attention
+/// kernel (attention.rs). `a` is interleaved so that each step's broadcasts are the next floats of
+/// one stream; both streams advance by bumped pointers, so every load is one addressing mode and the
+/// loop is the two panel loads, R broadcasts and 2R FMAs and little else. The caller guarantees
+/// that `a` holds `len * ROWS` floats and `b` the `len` rows of LANES floats `b_ks` apart.
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn block_sums<const R: usize>(len: usize, a: *const f32, b: *const f32, b_ks: usize) -> ([__m256; R], [__m256; R]) {
+    let mut lo = [_mm256_setzero_ps(); R];
+    let mut hi = [_mm256_setzero_ps(); R];
+    let (mut ap, mut bp) = (a, b);
+    for _ in 0..len {
+        let b0 = _mm256_loadu_ps(bp);
+        let b1 = _mm256_loadu_ps(bp.add(8));
+        for r in 0..R {
+            let av = _mm256_broadcast_ss(&*ap.add(r));
+            lo[r] = _mm256_fmadd_ps(av, b0, lo[r]);
+            hi[r] = _mm256_fmadd_ps(av, b1, hi[r]);
+        }
+        // wrapping: after the last step the pointers may point past their buffers, never read there
+        ap = ap.wrapping_add(ROWS);
+        bp = bp.wrapping_add(b_ks);
+    }
+    (lo, hi)
 }
 
 #[cfg(test)]
