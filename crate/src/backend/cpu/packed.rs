@@ -1,9 +1,10 @@
 //! An AVX2/FMA GEMM for products whose right-hand side is a weight matrix: the forward
 //! `y[M,N] (+)= x[M,K] @ W[N,K]^T` and the input gradient `dx[M,K] (+)= dy[M,N] @ W[N,K]`.
 //!
-//! Why not the `gemm` crate here: at the model's shapes (K = 128 or 512, M in the thousands) it ran
-//! at ≈ 60–70 % of this CPU's FMA peak (`hrm bench --gemm`), and less inside the model. The weights
-//! are small, so they are packed once per call (or once per block, `mlp.rs`) into column panels; the
+//! Why not the `gemm` crate here: in isolation it is as fast (`hrm bench --gemm` lists both), but it
+//! packs the weights at every call, and the MLP (`mlp.rs`) runs in row bands small enough to stay in
+//! L2, one call per band. Here the weights are packed once per call (or once per MLP pass, for all
+//! its bands) into column panels; the
 //! left-hand side is copied a band of rows at a time into blocks of ROWS interleaved rows. Per step
 //! of the inner dimension the kernel makes two 8-float loads of a panel and one broadcast per row,
 //! feeding 12 register accumulators (ROWS x LANES), which keeps both FMA units busy. The loop order
@@ -11,6 +12,7 @@
 //!
 //! x86-64 only (callers check [`available`]); wasm32 and other CPUs use `gemm` (matmul.rs).
 
+use super::math::with_thread_buffer;
 use std::arch::x86_64::*;
 
 /// Rows of the left-hand side per register block, and the stride of its interleaved copy.
@@ -82,10 +84,20 @@ const KC: usize = 256;
 #[allow(clippy::too_many_arguments)]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn run(m: usize, cols: usize, inner: usize, a: *const f32, lda: usize, b: *const f32, c: *mut f32, ldc: usize, accumulate: bool) {
-    let panels = cols.div_ceil(LANES);
     // the band's rows interleaved per block (`[block][step][ROWS]`), so each broadcast of the kernel
-    // is the next float of one stream
-    let mut band = vec![0.0f32; BAND * KC.min(inner)];
+    // is the next float of one stream; a per-thread buffer, since the MLP calls this once per band
+    with_thread_buffer(&BAND_ROWS, BAND * KC.min(inner), |band| run_with(m, cols, inner, a, lda, b, c, ldc, accumulate, band))
+}
+
+thread_local! {
+    /// The interleaved band of [`run`] on this thread.
+    static BAND_ROWS: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+#[allow(clippy::too_many_arguments)]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn run_with(m: usize, cols: usize, inner: usize, a: *const f32, lda: usize, b: *const f32, c: *mut f32, ldc: usize, accumulate: bool, band: &mut [f32]) {
+    let panels = cols.div_ceil(LANES);
     for i0 in (0..m).step_by(BAND) {
         let rows_in_band = BAND.min(m - i0);
         for k0 in (0..inner.max(1)).step_by(KC) {
