@@ -2,7 +2,7 @@
 // ('#' wall, ' ' open, 'S', 'G', 'o' path; one row per line) goes to the crate; a compact form
 // ('x' wall, '.' open, 's', 'g'; rows concatenated) goes in the URL.
 
-export const MIN_SIZE = 8;
+export const MIN_SIZE = 4; // the crate's smallest maze (puzzles::maze::MIN_SIZE)
 export const MAX_SIZE = 30;
 
 export interface Maze {

@@ -1,7 +1,7 @@
 // The puzzle and the settings live in the URL, so a link reproduces what you see.
 
 import { DIFFICULTIES, type BackendChoice, type Difficulty } from './protocol';
-import { clampSize } from './maze';
+import { clampSize, MAX_SIZE, MIN_SIZE } from './maze';
 
 export interface Settings {
   sudoku: string | null;
@@ -43,7 +43,7 @@ export function readSettings(search: string): Settings {
     sudoku: q.get('sudoku'),
     maze: q.get('maze'),
     difficulty: DIFFICULTIES.includes(difficulty as Difficulty) ? (difficulty as Difficulty) : DEFAULTS.difficulty,
-    size: clampSize(int(q.get('size'), 8, 30, DEFAULTS.size)),
+    size: clampSize(int(q.get('size'), MIN_SIZE, MAX_SIZE, DEFAULTS.size)),
     minPath: int(q.get('minpath'), 1, 900, DEFAULTS.minPath),
     backend: backend === 'webgpu' || backend === 'cpu' || backend === 'auto' ? backend : DEFAULTS.backend,
     segments: int(q.get('segments'), 1, 64, DEFAULTS.segments),

@@ -2,10 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { emptyMaze, fromText, fromUrl, moveEndpoint, setWall, toText, toTokens, toUrl, clampSize } from '../src/maze';
 
 describe('maze model', () => {
-  it('clamps sizes to 8..30', () => {
-    expect(clampSize(3)).toBe(8);
+  it('clamps sizes to 4..30 (the crate\'s range)', () => {
+    expect(clampSize(3)).toBe(4);
+    expect(clampSize(5)).toBe(5);
     expect(clampSize(31)).toBe(30);
-    expect(clampSize(NaN)).toBe(8);
+    expect(clampSize(NaN)).toBe(4);
     expect(emptyMaze(12).walls).toHaveLength(144);
   });
   it('round-trips text and URL forms', () => {
@@ -30,7 +31,8 @@ describe('maze model', () => {
     const rows = ['S  ooooo', ...Array(6).fill('        '), '       G'];
     const m = fromText(rows.join('\n'));
     expect(typeof m).toBe('object');
-    expect(fromText(rows.slice(0, 7).join('\n'))).toMatch(/8 to 30 rows/);
+    expect(fromText(['S  ', '   ', '  G'].join('\n'))).toMatch(/4 to 30 rows/);
+    expect(fromText(rows.slice(0, 7).join('\n'))).toBe('row 1 has 8 cells, expected 7');
     expect(fromText([...rows.slice(0, 7), '  G'].join('\n'))).toBe('row 8 has 3 cells, expected 8');
     expect(fromText(rows.join('\n').replace('G', 'x'))).toMatch(/'x' is not one of/);
     expect(fromText(rows.join('\n').replace('G', ' '))).toBe('the maze has no G');
