@@ -19,7 +19,16 @@ fn eval_args(file: &str, row: &Value) -> Vec<String> {
     let mut args = vec!["eval".into(), file.into(), "--count".into(), SAMPLE.to_string(), "--seed".into(), s("seed"), "--segments".into(), s("segments"), "--threads".into(), "2".into()];
     match row["data"].as_str().expect("row.data") {
         "sudoku" => args.extend(["--data".into(), "sudoku".into(), "--band".into(), s("band")]),
-        "maze" => args.extend(["--data".into(), "maze".into(), "--maze-size".into(), s("maze_size"), "--min-path".into(), s("min_path")]),
+        "maze" => {
+            args.extend(["--data".into(), "maze".into(), "--maze-size".into(), s("maze_size")]);
+            // a row of one maze side walled into the grid (`hrm eval --maze-sides`), and an explicit
+            // shortest path where the row has one (else the trainer's default for the area)
+            for (key, flag) in [("maze_side", "--maze-sides"), ("min_path", "--min-path")] {
+                if !row[key].is_null() {
+                    args.extend([flag.into(), s(key)]);
+                }
+            }
+        }
         other => panic!("unknown data `{other}` in the manifest"),
     }
     if row["act"].as_bool() == Some(true) {
