@@ -2,7 +2,7 @@
 
 import './style.css';
 import { describeBackend } from './backend';
-import { emptyMaze, fromText, fromUrl, toText, toUrl, clampSize, type Maze } from './maze';
+import { emptyMaze, fromText, fromUrl, toText, toUrl, clampSize, defaultMinPath, type Maze } from './maze';
 import { MazeEditor } from './maze-editor';
 import { HrmPanel } from './hrm-panel';
 import type { BackendChoice, Difficulty, Hello, WorkerEvent } from './protocol';
@@ -106,7 +106,11 @@ const mazeError = $('maze-error');
 const sizeInput = $<HTMLInputElement>('maze-size');
 const minPathInput = $<HTMLInputElement>('maze-minpath');
 sizeInput.value = String(settings.size);
-minPathInput.value = String(settings.minPath);
+// an empty field (or none in the URL) means the trainer's default for the size, shown as the value
+const showMinPath = (): void => {
+  minPathInput.value = String(settings.minPath ?? defaultMinPath(clampSize(Number(sizeInput.value))));
+};
+showMinPath();
 
 const solveMaze = latestOnly((text: string) => worker.call('maze.solve', { text }));
 const refreshPath = async (m: Maze): Promise<void> => {
@@ -127,6 +131,7 @@ editor.onChange((m) => {
   settings.maze = toUrl(m);
   settings.size = m.size;
   sizeInput.value = String(m.size);
+  showMinPath();
   saveUrl();
   void refreshPath(m);
 });
@@ -136,8 +141,9 @@ sizeInput.addEventListener('change', () => {
   editor.setMaze(emptyMaze(n));
 });
 minPathInput.addEventListener('change', () => {
-  settings.minPath = Math.max(1, Math.round(Number(minPathInput.value)) || 1);
-  minPathInput.value = String(settings.minPath);
+  const v = minPathInput.value.trim();
+  settings.minPath = v === '' ? null : Math.max(1, Math.round(Number(v)) || 1);
+  showMinPath();
   saveUrl();
 });
 const generateMaze = async (): Promise<void> => {
@@ -145,7 +151,7 @@ const generateMaze = async (): Promise<void> => {
   const seed = randomSeed();
   const size = clampSize(Number(sizeInput.value));
   try {
-    const g = await worker.call('maze.generate', { size, minPath: settings.minPath, seed });
+    const g = await worker.call('maze.generate', { size, minPath: settings.minPath ?? defaultMinPath(size), seed });
     const m = fromText(g.text);
     if (typeof m === 'string') throw new Error(m);
     editor.setMaze(m);

@@ -17,6 +17,12 @@ export function emptyMaze(size: number): Maze {
   return { size: n, walls: new Array<boolean>(n * n).fill(false), start: 0, goal: n * n - 1 };
 }
 
+/** The trainer's default shortest path for generated n x n mazes (`hrm train --data maze` without
+ * `--min-path`, crate/src/bin/hrm/source.rs): Maze-Hard's 111 moves on 30x30 scaled to the area. */
+export function defaultMinPath(n: number): number {
+  return Math.max(Math.floor((111 * n * n) / 900), Math.floor(n / 2), 1);
+}
+
 export function clampSize(size: number): number {
   if (!Number.isFinite(size)) return MIN_SIZE;
   return Math.min(MAX_SIZE, Math.max(MIN_SIZE, Math.round(size)));

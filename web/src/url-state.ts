@@ -8,7 +8,8 @@ export interface Settings {
   maze: string | null;
   difficulty: Difficulty;
   size: number;
-  minPath: number;
+  /** The shortest path a generated maze must have; null: the trainer's default for the size. */
+  minPath: number | null;
   backend: BackendChoice;
   segments: number;
   act: boolean;
@@ -22,7 +23,7 @@ export const DEFAULTS: Settings = {
   maze: null,
   difficulty: 'medium',
   size: 12,
-  minPath: 20,
+  minPath: null,
   backend: 'auto',
   segments: 16,
   act: true,
@@ -44,7 +45,7 @@ export function readSettings(search: string): Settings {
     maze: q.get('maze'),
     difficulty: DIFFICULTIES.includes(difficulty as Difficulty) ? (difficulty as Difficulty) : DEFAULTS.difficulty,
     size: clampSize(int(q.get('size'), MIN_SIZE, MAX_SIZE, DEFAULTS.size)),
-    minPath: int(q.get('minpath'), 1, 900, DEFAULTS.minPath),
+    minPath: q.get('minpath') === null ? DEFAULTS.minPath : int(q.get('minpath'), 1, 900, 0) || DEFAULTS.minPath,
     backend: backend === 'webgpu' || backend === 'cpu' || backend === 'auto' ? backend : DEFAULTS.backend,
     segments: int(q.get('segments'), 1, 64, DEFAULTS.segments),
     act: q.get('act') !== '0',
@@ -60,7 +61,7 @@ export function writeSettings(s: Settings): string {
   if (s.maze) q.set('maze', s.maze);
   if (s.difficulty !== DEFAULTS.difficulty) q.set('difficulty', s.difficulty);
   if (s.size !== DEFAULTS.size) q.set('size', String(s.size));
-  if (s.minPath !== DEFAULTS.minPath) q.set('minpath', String(s.minPath));
+  if (s.minPath !== null) q.set('minpath', String(s.minPath));
   if (s.backend !== DEFAULTS.backend) q.set('backend', s.backend);
   if (s.segments !== DEFAULTS.segments) q.set('segments', String(s.segments));
   if (!s.act) q.set('act', '0');

@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { emptyMaze, fromText, fromUrl, moveEndpoint, setWall, toText, toTokens, toUrl, clampSize } from '../src/maze';
+import { emptyMaze, fromText, fromUrl, moveEndpoint, setWall, toText, toTokens, toUrl, clampSize, defaultMinPath } from '../src/maze';
 
 describe('maze model', () => {
+  it("defaults the shortest path as the trainer does (hrm train's source.rs)", () => {
+    // Maze-Hard's 111 on 30x30 scaled to the area, at least half the side
+    expect([30, 15, 12, 9, 7, 4].map(defaultMinPath)).toEqual([111, 27, 17, 9, 6, 2]);
+  });
   it('clamps sizes to 4..30 (the crate\'s range)', () => {
     expect(clampSize(3)).toBe(4);
     expect(clampSize(5)).toBe(5);

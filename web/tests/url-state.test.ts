@@ -11,7 +11,8 @@ describe('URL state', () => {
     expect(readSettings(writeSettings(s))).toEqual(s);
   });
   it('ignores invalid values', () => {
-    const s = readSettings('?difficulty=impossible&size=99&segments=-1&backend=tpu&speed=abc');
+    const s = readSettings('?difficulty=impossible&size=99&segments=-1&backend=tpu&speed=abc&minpath=x');
+    expect(s.minPath).toBeNull();
     expect(s.difficulty).toBe(DEFAULTS.difficulty);
     expect(s.size).toBe(DEFAULTS.size);
     expect(s.segments).toBe(DEFAULTS.segments);
