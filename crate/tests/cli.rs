@@ -89,6 +89,33 @@ fn eval_reports_each_maze_side() {
     let _ = std::fs::remove_dir_all(&run);
 }
 
+/// `--maze-max-side` caps the drawn sides below the grid: every example of the carried batch is a
+/// maze of side 5 or 6 walled into the 8x8 grid (its last two rows and columns are walls, token 1),
+/// and a cap outside --maze-min-size..=--maze-size is refused.
+#[test]
+fn maze_max_side_keeps_small_mazes_in_the_grid() {
+    let run = scratch("maze-max-side");
+    let mut args = vec!["train", "--out", run.to_str().unwrap(), "--data", "maze", "--maze-size", "8", "--maze-min-size", "5", "--maze-max-side", "6"];
+    // a batch of 16: uncapped sides (5..=8) would all be 5 or 6 by chance once in 65,536 runs
+    args.extend(TINY.iter().enumerate().map(|(i, &a)| if i > 0 && TINY[i - 1] == "--batch" { "16" } else { a }));
+    args.extend_from_slice(&["--stop-at", "2"]);
+    hrm(&args);
+    let state: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(run.join("train_state.json")).unwrap()).unwrap();
+    assert_eq!(state["data"]["source"]["sides"], serde_json::json!([5, 6]));
+    let inputs: Vec<u64> = state["carry"]["inputs"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap()).collect();
+    assert_eq!(inputs.len(), 16 * 64);
+    for maze in inputs.chunks(64) {
+        // the side of this example: the last row and column that hold anything but walls
+        let side = (0..8).rev().find(|&i| (0..8).any(|j| maze[i * 8 + j] != 1 || maze[j * 8 + i] != 1)).unwrap() + 1;
+        assert!((5..=6).contains(&side), "an example of side {side}: {maze:?}");
+    }
+    let mut bad = args.clone();
+    bad[10] = "9";
+    let err = hrm_fails(&bad);
+    assert!(err.contains("--maze-max-side 9 must be in 5..=8"), "{err}");
+    let _ = std::fs::remove_dir_all(&run);
+}
+
 #[test]
 fn training_on_generated_sudokus_resumes_exactly() {
     check_resume("sudoku", &["--data", "sudoku", "--band", "easy"]);

@@ -67,6 +67,11 @@ pub struct DataArgs {
     /// curriculum: short paths first; the model also reads smaller drawn mazes)
     #[arg(long)]
     pub maze_min_size: Option<usize>,
+    /// With --maze-min-size: the largest side drawn (default --maze-size). Small mazes in a large
+    /// grid keep the grid's width, which the 1-D positions tie the learned geometry to, so a
+    /// curriculum can grow the mazes without changing the grid
+    #[arg(long, requires = "maze_min_size")]
+    pub maze_max_side: Option<usize>,
     /// Shortest S-G path of generated mazes, in moves (default: Maze-Hard's 111 scaled to the area)
     #[arg(long)]
     pub min_path: Option<usize>,
@@ -89,11 +94,14 @@ impl DataArgs {
                 SourceSpec::Sudoku { band: self.band.clone(), augment: self.augment }
             }
             "maze" => SourceSpec::Maze {
-                sides: match self.maze_min_size {
-                    Some(m) if m > self.maze_size || m < 4 => {
+                sides: match (self.maze_min_size, self.maze_max_side.unwrap_or(self.maze_size)) {
+                    (Some(m), _) if m > self.maze_size || m < 4 => {
                         bail!("--maze-min-size {m} must be in 4..={} (the --maze-size)", self.maze_size)
                     }
-                    m => m.map(|m| (m, self.maze_size)),
+                    (Some(m), hi) if hi < m || hi > self.maze_size => {
+                        bail!("--maze-max-side {hi} must be in {m}..={} (--maze-min-size..=--maze-size)", self.maze_size)
+                    }
+                    (m, hi) => m.map(|m| (m, hi)),
                 },
                 size: self.maze_size,
                 min_path: self.min_path.unwrap_or_else(|| default_min_path(self.maze_size)),
