@@ -335,6 +335,16 @@ impl<B: Backend + Clone> Trainer<B> {
     pub fn config(&self) -> &TrainConfig {
         &self.config
     }
+    /// Lengthens the schedule to `total_steps`, to continue a run past its end: from the next step
+    /// the lr follows the longer schedule (so it rises from the old one's end), while the weights,
+    /// the optimizer moments and the carry go on unchanged, which a fresh `--init-from` run loses.
+    pub fn extend_schedule(&mut self, total_steps: u64) -> Result<(), String> {
+        if total_steps < self.config.total_steps {
+            return Err(format!("the schedule is {} steps: it can be lengthened, not shortened to {total_steps}", self.config.total_steps));
+        }
+        self.config.total_steps = total_steps;
+        Ok(())
+    }
     /// Optimizer steps taken so far.
     pub fn step(&self) -> u64 {
         self.step

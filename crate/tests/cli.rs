@@ -89,6 +89,36 @@ fn eval_reports_each_maze_side() {
     let _ = std::fs::remove_dir_all(&run);
 }
 
+/// `--resume --extend --steps N` continues a finished run to N steps on a lengthened schedule: the
+/// lr rises again after the old schedule's end (it had reached its minimum), the state records the
+/// new length, and a shorter --steps is refused.
+#[test]
+fn a_finished_run_is_extended() {
+    let run = scratch("extend");
+    let r = run.to_str().unwrap();
+    let mut args = vec!["train", "--out", r, "--warmup", "1", "--lr-min-ratio", "0.1"];
+    args.extend_from_slice(TINY);
+    hrm(&args);
+    let lrs = || -> Vec<(u64, f64)> {
+        let text = std::fs::read_to_string(run.join("train.jsonl")).unwrap();
+        text.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()).filter(|v| v["kind"] == "train").map(|v| (v["step"].as_u64().unwrap(), v["lr"].as_f64().unwrap())).collect()
+    };
+    assert_eq!(lrs().len(), 6);
+    // without --extend a finished run has nothing left to do
+    hrm(&["train", "--out", r, "--resume", "--quiet", "--threads", "1", "--steps", "9"]);
+    assert_eq!(lrs().len(), 6);
+    hrm(&["train", "--out", r, "--resume", "--extend", "--quiet", "--threads", "1", "--steps", "9"]);
+    let lr = lrs();
+    assert_eq!(lr.iter().map(|x| x.0).collect::<Vec<_>>(), (1..=9).collect::<Vec<_>>());
+    assert!(lr[6].1 > lr[5].1 * 1.5, "the lr rises on the longer schedule: {lr:?}");
+    assert!(lr[8].1 < lr[6].1, "and falls to its end again: {lr:?}");
+    let state: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(run.join("train_state.json")).unwrap()).unwrap();
+    assert_eq!((state["step"].as_u64(), state["config"]["total_steps"].as_u64()), (Some(9), Some(9)));
+    let err = hrm_fails(&["train", "--out", r, "--resume", "--extend", "--quiet", "--steps", "7"]);
+    assert!(err.contains("lengthened, not shortened to 7"), "{err}");
+    let _ = std::fs::remove_dir_all(&run);
+}
+
 /// `--maze-max-side` caps the drawn sides below the grid: every example of the carried batch is a
 /// maze of side 5 or 6 walled into the 8x8 grid (its last two rows and columns are walls, token 1),
 /// and a cap outside --maze-min-size..=--maze-size is refused.

@@ -216,6 +216,10 @@ pub struct Args {
     /// Continue the run in --out from its last checkpoint (model/task/recipe flags come from the run)
     #[arg(long)]
     pub resume: bool,
+    /// With --resume: lengthen the run's schedule to --steps and train on to it (a finished run
+    /// continued with its optimizer moments; the lr follows the longer cosine, so it rises again)
+    #[arg(long, requires = "resume")]
+    pub extend: bool,
     /// Start from this checkpoint's weights and architecture instead of a fresh init (fine-tuning, e.g.
     /// on other data or a converted official checkpoint); optimizer state starts fresh. The model flags
     /// are ignored except the ACT ones (--halt-max-steps, --exploration), which this run sets.
@@ -382,7 +386,10 @@ fn run_on<B: Backend + Clone>(a: &Args, be: B) -> anyhow::Result<()> {
         let (cfg, state) = load_run(&a.out)?;
         let run = RunData::of(&state.meta)?;
         let model = Hrm::new(be.clone(), &cfg, &state.model)?;
-        let (trainer, _) = pollster::block_on(Trainer::resume(model, &state))?;
+        let (mut trainer, _) = pollster::block_on(Trainer::resume(model, &state))?;
+        if a.extend {
+            trainer.extend_schedule(a.steps).map_err(|e| anyhow::anyhow!("--extend: {e}"))?;
+        }
         let mut source = Source::open(run.source.clone(), run.seed)?;
         source.restore(run.position, run.seed, run.batch)?;
         eprintln!("resuming {} at step {}", a.out.display(), trainer.step());
@@ -437,7 +444,7 @@ fn run_on<B: Backend + Clone>(a: &Args, be: B) -> anyhow::Result<()> {
     );
     bar.set_position(trainer.step());
     if a.resume && a.steps != total {
-        eprintln!("continuing to step {total} (the run's own schedule; --steps is not used on resume)");
+        eprintln!("continuing to step {total} (the run's own schedule; --steps is not used on resume without --extend)");
     }
 
     let save = |trainer: &Trainer<B>, source: &Source| -> anyhow::Result<()> {
