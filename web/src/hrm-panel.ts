@@ -5,7 +5,7 @@
 
 import { pickCheckpointFiles } from './checkpoint-files';
 import { pathIsValid, predictedPath } from './hrm-input';
-import { emptyMaze, toTokens } from './maze';
+import { toTokens } from './maze';
 import type { MazeEditor } from './maze-editor';
 import { describeModel, fetchModel, parseManifest, type ModelEntry } from './models';
 import { PcaPlot, QPanel, ResidualPlot } from './plots';
@@ -59,6 +59,8 @@ export interface PanelDeps {
   editor: MazeEditor;
   settings: Settings;
   saveUrl: () => void;
+  /** A maze model of this grid size was loaded (main.ts: fit an undrawn maze to it). */
+  fitMaze: (size: number) => Promise<void>;
 }
 
 export class HrmPanel {
@@ -214,10 +216,7 @@ export class HrmPanel {
     $('ckpt-status').textContent = how === 'from your file' ? `${$('ckpt-status').textContent} Loaded it to run: ${what}` : `Loaded ${name} ${how}: ${what}`;
     $('hrm-backend').textContent = describeRunning(r.backend, m);
     document.body.dataset[`model${m.task === 'maze' ? 'Maze' : 'Sudoku'}`] = 'loaded';
-    // a blank maze larger than the model's grid becomes a blank one of its size (nothing drawn is
-    // lost; a drawn one stays, and solving it says what to do)
-    const cur = this.d.editor.getMaze();
-    if (m.task === 'maze' && cur.size > m.size && !cur.walls.some(Boolean)) this.d.editor.setMaze(emptyMaze(m.size));
+    if (m.task === 'maze') await this.d.fitMaze(m.size);
   }
 
   /** The backend choice changed: move every loaded model. */

@@ -146,6 +146,8 @@ minPathInput.addEventListener('change', () => {
   showMinPath();
   saveUrl();
 });
+// the last maze the generator made, to tell it from one the user drew or edited
+let generated: string | null = null;
 const generateMaze = async (): Promise<void> => {
   mazeError.textContent = '';
   const seed = randomSeed();
@@ -155,11 +157,23 @@ const generateMaze = async (): Promise<void> => {
     const m = fromText(g.text);
     if (typeof m === 'string') throw new Error(m);
     editor.setMaze(m);
+    generated = toUrl(m);
   } catch (e) {
     mazeError.textContent = `Could not generate: ${errorText(e)}`;
   }
 };
 $('maze-generate').addEventListener('click', () => void generateMaze());
+/** A maze model of an n x n grid was loaded: a maze larger than that which nobody drew (blank, or as
+ * the generator made it) becomes one of the model's size; a drawn one stays (solving it says why not). */
+const fitMaze = async (n: number): Promise<void> => {
+  const m = editor.getMaze();
+  if (m.size <= n) return;
+  if (!m.walls.some(Boolean)) editor.setMaze(emptyMaze(n));
+  else if (toUrl(m) === generated) {
+    sizeInput.value = String(n);
+    await generateMaze();
+  }
+};
 $('maze-clear').addEventListener('click', () => {
   const m = editor.getMaze();
   editor.setMaze({ ...m, walls: m.walls.map(() => false) });
@@ -182,7 +196,7 @@ document.addEventListener('paste', (e) => {
 });
 
 // ---------- HRM (hrm-panel.ts) ----------
-const hrm = new HrmPanel({ worker, board, editor, settings, saveUrl });
+const hrm = new HrmPanel({ worker, board, editor, settings, saveUrl, fitMaze });
 board.onChange(() => hrm.edited('sudoku'));
 editor.onChange(() => hrm.edited('maze'));
 backendSelect.addEventListener('change', () => void hrm.setBackend(settings.backend));
