@@ -161,7 +161,7 @@ unsafe fn block<const R: usize>(inner: usize, a: *const f32, b: *const f32, c: *
 
 /// `(lo[r], hi[r]) = sum over s < len of a[s*ROWS + r] * b[s*b_ks .. s*b_ks + LANES]` for r < R,
 /// left in registers for the caller to store: the register block of this GEMM and of the attention
-/// kernel (attention.rs). `a` is interleaved so that each step's broadcasts are the next floats of
+/// kernel (attention/simd.rs). `a` is interleaved so that each step's broadcasts are the next floats of
 /// one stream; both streams advance by bumped pointers, so every load is one addressing mode and the
 /// loop is the two panel loads, R broadcasts and 2R FMAs and little else. The caller guarantees
 /// that `a` holds `len * ROWS` floats and `b` the `len` rows of LANES floats `b_ks` apart.
