@@ -254,6 +254,7 @@ impl RunSpec {
             puzzle_emb_weight_decay: 0.1,
             optimizer: AdamVariant::Atan2,
             seed: self.seed,
+            schedule_start: 0,
         })
     }
 }

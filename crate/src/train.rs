@@ -59,6 +59,10 @@ pub struct TrainConfig {
     pub optimizer: AdamVariant,
     /// Seeds the halting-exploration draws.
     pub seed: u64,
+    /// The step after which the schedule (warm-up, then cosine to `total_steps`) begins: 0 for a
+    /// run's own schedule, the restart step for a run continued with [`Trainer::restart_schedule`].
+    #[serde(default)]
+    pub schedule_start: u64,
 }
 
 impl TrainConfig {
@@ -77,6 +81,7 @@ impl TrainConfig {
             puzzle_emb_weight_decay: 0.1,
             optimizer: AdamVariant::Atan2,
             seed: 0,
+            schedule_start: 0,
         }
     }
 
@@ -96,8 +101,16 @@ impl TrainConfig {
         Ok(())
     }
 
+    /// The schedule in its own step count: optimizer step `s` of the run is the schedule's step
+    /// `s - schedule_start` (see [`TrainConfig::lr_at`]).
     pub fn schedule(&self, base_lr: f64) -> LrSchedule {
-        LrSchedule { base_lr, warmup_steps: self.lr_warmup_steps, total_steps: self.total_steps, min_ratio: self.lr_min_ratio }
+        let total_steps = self.total_steps.saturating_sub(self.schedule_start);
+        LrSchedule { base_lr, warmup_steps: self.lr_warmup_steps, total_steps, min_ratio: self.lr_min_ratio }
+    }
+
+    /// The learning rate of the run's optimizer step `step` (1-based) for a schedule peaking at `base_lr`.
+    pub fn lr_at(&self, base_lr: f64, step: u64) -> f64 {
+        self.schedule(base_lr).lr(step.saturating_sub(self.schedule_start))
     }
 
     fn adam(&self) -> AdamConfig {
@@ -345,6 +358,28 @@ impl<B: Backend + Clone> Trainer<B> {
         self.config.total_steps = total_steps;
         Ok(())
     }
+    /// A warm restart (SGDR-style) of a run past its end: from the next step a fresh cosine starts at
+    /// `lr` with no warm-up (the moments are warm) and falls to `lr * lr_min_ratio` at `total_steps`.
+    /// The puzzle-embedding lr is scaled by the same factor. Weights, moments and carry go on, as
+    /// with [`Trainer::extend_schedule`], whose longer cosine would instead lift the lr to wherever
+    /// that cosine is at this step.
+    pub fn restart_schedule(&mut self, total_steps: u64, lr: f64) -> Result<(), String> {
+        if total_steps <= self.step {
+            return Err(format!("the run is at step {}: a restarted schedule must end after it, not at {total_steps}", self.step));
+        }
+        if !(lr > 0.0 && lr.is_finite()) {
+            return Err(format!("the restart lr {lr} must be a finite number > 0"));
+        }
+        let c = &mut self.config;
+        if c.lr > 0.0 {
+            c.puzzle_emb_lr *= lr / c.lr;
+        }
+        c.lr = lr;
+        c.lr_warmup_steps = 0;
+        c.schedule_start = self.step;
+        c.total_steps = total_steps;
+        Ok(())
+    }
     /// Optimizer steps taken so far.
     pub fn step(&self) -> u64 {
         self.step
@@ -357,7 +392,7 @@ impl<B: Backend + Clone> Trainer<B> {
 
     /// The learning rate the next step will use.
     pub fn next_lr(&self) -> f64 {
-        self.config.schedule(self.config.lr).lr(self.step + 1)
+        self.config.lr_at(self.config.lr, self.step + 1)
     }
 
     /// One official training step on `batch` (which must have the model's batch size every time, as
@@ -375,8 +410,8 @@ impl<B: Backend + Clone> Trainer<B> {
         let out = self.model.train_segment(carry, batch, &mut self.halt_rng).await?;
 
         let step = self.step + 1;
-        let lr = self.config.schedule(self.config.lr).lr(step);
-        let emb_lr = self.config.schedule(self.config.puzzle_emb_lr).lr(step);
+        let lr = self.config.lr_at(self.config.lr, step);
+        let emb_lr = self.config.lr_at(self.config.puzzle_emb_lr, step);
         let be = self.model.backend().clone();
 
         // SignSGD on the puzzle-embedding rows this batch used (ids checked here: the GPU cannot say).

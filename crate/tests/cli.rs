@@ -119,6 +119,35 @@ fn a_finished_run_is_extended() {
     let _ = std::fs::remove_dir_all(&run);
 }
 
+/// `--extend --restart-lr R` restarts the schedule at the run's step instead: a fresh cosine from R
+/// with no warm-up, down to R * lr_min_ratio at --steps, the moments kept (the state records where
+/// the schedule now starts); a restart that does not end after the current step is refused.
+#[test]
+fn a_finished_run_is_restarted_at_a_chosen_lr() {
+    let run = scratch("restart");
+    let r = run.to_str().unwrap();
+    let mut args = vec!["train", "--out", r, "--warmup", "1", "--lr-min-ratio", "0.1"];
+    args.extend_from_slice(TINY);
+    hrm(&args);
+    hrm(&["train", "--out", r, "--resume", "--extend", "--restart-lr", "2e-4", "--quiet", "--threads", "1", "--steps", "9"]);
+    let text = std::fs::read_to_string(run.join("train.jsonl")).unwrap();
+    let lr: Vec<(u64, f64)> = text.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()).filter(|v| v["kind"] == "train").map(|v| (v["step"].as_u64().unwrap(), v["lr"].as_f64().unwrap())).collect();
+    assert_eq!(lr.iter().map(|x| x.0).collect::<Vec<_>>(), (1..=9).collect::<Vec<_>>());
+    // steps 7, 8, 9 are the restarted 3-step cosine's steps 1, 2, 3: 2e-4 * (0.1 + 0.9 * (1 + cos(pi k/3)) / 2)
+    for (k, &(step, got)) in lr[6..].iter().enumerate() {
+        let want = 2e-4 * (0.1 + 0.9 * 0.5 * (1.0 + (std::f64::consts::PI * (k + 1) as f64 / 3.0).cos()));
+        assert!((got - want).abs() < 1e-12, "step {step}: lr {got}, want {want} ({lr:?})");
+    }
+    let state: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(run.join("train_state.json")).unwrap()).unwrap();
+    assert_eq!(state["config"]["schedule_start"].as_u64(), Some(6));
+    assert_eq!(state["config"]["lr"].as_f64(), Some(2e-4));
+    let err = hrm_fails(&["train", "--out", r, "--resume", "--extend", "--restart-lr", "1e-4", "--quiet", "--steps", "9"]);
+    assert!(err.contains("must end after it, not at 9"), "{err}");
+    let err = hrm_fails(&["train", "--out", r, "--resume", "--extend", "--restart-lr", "0", "--quiet", "--steps", "12"]);
+    assert!(err.contains("restart lr 0 must be a finite number > 0"), "{err}");
+    let _ = std::fs::remove_dir_all(&run);
+}
+
 /// `--maze-max-side` caps the drawn sides below the grid: every example of the carried batch is a
 /// maze of side 5 or 6 walled into the 8x8 grid (its last two rows and columns are walls, token 1),
 /// and a cap outside --maze-min-size..=--maze-size is refused.

@@ -220,6 +220,10 @@ pub struct Args {
     /// continued with its optimizer moments; the lr follows the longer cosine, so it rises again)
     #[arg(long, requires = "resume")]
     pub extend: bool,
+    /// With --extend: restart the schedule instead, a fresh cosine from this lr (no warm-up: the
+    /// moments are kept) down to lr * the run's lr_min_ratio at --steps
+    #[arg(long, requires = "extend")]
+    pub restart_lr: Option<f64>,
     /// Start from this checkpoint's weights and architecture instead of a fresh init (fine-tuning, e.g.
     /// on other data or a converted official checkpoint); optimizer state starts fresh. The model flags
     /// are ignored except the ACT ones (--halt-max-steps, --exploration), which this run sets.
@@ -316,6 +320,7 @@ fn train_config(a: &Args) -> anyhow::Result<TrainConfig> {
         puzzle_emb_weight_decay: a.puzzle_emb_weight_decay,
         optimizer,
         seed: a.seed,
+        schedule_start: 0,
     };
     c.validate()?;
     Ok(c)
@@ -388,7 +393,10 @@ fn run_on<B: Backend + Clone>(a: &Args, be: B) -> anyhow::Result<()> {
         let model = Hrm::new(be.clone(), &cfg, &state.model)?;
         let (mut trainer, _) = pollster::block_on(Trainer::resume(model, &state))?;
         if a.extend {
-            trainer.extend_schedule(a.steps).map_err(|e| anyhow::anyhow!("--extend: {e}"))?;
+            match a.restart_lr {
+                None => trainer.extend_schedule(a.steps).map_err(|e| anyhow::anyhow!("--extend: {e}"))?,
+                Some(lr) => trainer.restart_schedule(a.steps, lr).map_err(|e| anyhow::anyhow!("--restart-lr: {e}"))?,
+            }
         }
         let mut source = Source::open(run.source.clone(), run.seed)?;
         source.restore(run.position, run.seed, run.batch)?;
