@@ -104,12 +104,7 @@ unsafe fn run_with(m: usize, cols: usize, inner: usize, a: *const f32, lda: usiz
             let kc = KC.min(inner - k0);
             for (blk, r0) in (0..rows_in_band).step_by(ROWS).enumerate() {
                 let dst = &mut band[blk * ROWS * kc..(blk + 1) * ROWS * kc];
-                for r in 0..ROWS.min(rows_in_band - r0) {
-                    let src = a.add((i0 + r0 + r) * lda + k0);
-                    for s in 0..kc {
-                        dst[s * ROWS + r] = *src.add(s);
-                    }
-                }
+                interleave_rows(ROWS.min(rows_in_band - r0), kc, a.add((i0 + r0) * lda + k0), lda, dst);
             }
             let acc = accumulate || k0 > 0;
             for p in 0..panels {
@@ -129,6 +124,59 @@ unsafe fn run_with(m: usize, cols: usize, inner: usize, a: *const f32, lda: usiz
             }
         }
     }
+}
+
+/// Copies `rows <= ROWS` rows of `len` floats (row `r` at `src + r * lda`) into `dst` interleaved:
+/// step `s` of row `r` at `dst[s * ROWS + r]`, rows past `rows` zero. Eight steps at a time go
+/// through an 8x8 register transpose; each of its 8-wide stores spills 2 floats into the next step, which that step's store
+/// overwrites, and the last one goes through a 6-float copy so nothing past `len * ROWS` is written.
+/// The caller guarantees `rows` readable rows of `len` floats.
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn interleave_rows(rows: usize, len: usize, src: *const f32, lda: usize, dst: &mut [f32]) {
+    assert!(rows <= ROWS && dst.len() >= len * ROWS);
+    let full = len / 8 * 8;
+    for s8 in (0..full).step_by(8) {
+        // SAFETY: row r < rows holds len floats from src + r*lda, and s8 + 8 <= len
+        let v: [__m256; 8] = std::array::from_fn(|r| if r < rows { _mm256_loadu_ps(src.add(r * lda + s8)) } else { _mm256_setzero_ps() });
+        let cols = transpose8(v);
+        for (i, col) in cols.iter().enumerate() {
+            let at = (s8 + i) * ROWS;
+            if at + 8 <= dst.len() {
+                // SAFETY: at + 8 <= dst.len()
+                _mm256_storeu_ps(dst.as_mut_ptr().add(at), *col);
+            } else {
+                let mut t = [0.0f32; 8];
+                _mm256_storeu_ps(t.as_mut_ptr(), *col);
+                dst[at..at + ROWS].copy_from_slice(&t[..ROWS]);
+            }
+        }
+    }
+    for s in full..len {
+        for r in 0..ROWS {
+            dst[s * ROWS + r] = if r < rows { *src.add(r * lda + s) } else { 0.0 };
+        }
+    }
+}
+
+/// The 8x8 transpose of eight rows: the i-th vector returned holds element i of every row.
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn transpose8(r: [__m256; 8]) -> [__m256; 8] {
+    // pairs of rows interleaved, then pairs of pairs, then the 128-bit halves exchanged
+    let t: [__m256; 8] = std::array::from_fn(|i| {
+        let (a, b) = (r[2 * (i / 2)], r[2 * (i / 2) + 1]);
+        if i % 2 == 0 { _mm256_unpacklo_ps(a, b) } else { _mm256_unpackhi_ps(a, b) }
+    });
+    let s: [__m256; 8] = std::array::from_fn(|i| {
+        // i = 4 * half + 2 * hi_pair + upper: from t[4*half + hi_pair] and t[4*half + hi_pair + 2]
+        let (a, b) = (t[4 * (i / 4) + (i / 2) % 2], t[4 * (i / 4) + (i / 2) % 2 + 2]);
+        if i % 2 == 0 { _mm256_shuffle_ps::<0x44>(a, b) } else { _mm256_shuffle_ps::<0xEE>(a, b) }
+    });
+    // s[0..4] hold columns 0,1,2,3 (low half) and 4,5,6,7 (high half) of rows 0-3, s[4..8] of rows 4-7
+    std::array::from_fn(|c| {
+        let (a, b) = (s[c % 4], s[4 + c % 4]);
+        if c < 4 { _mm256_permute2f128_ps::<0x20>(a, b) } else { _mm256_permute2f128_ps::<0x31>(a, b) }
+    })
 }
 
 /// One register block: `c[R, width] (+)= a[R, inner] @ panel[inner, LANES]` (the first `width`
@@ -192,6 +240,31 @@ mod tests {
 
     fn data(n: usize, seed: u32) -> Vec<f32> {
         (0..n).map(|i| (((i as u32).wrapping_mul(2654435761).wrapping_add(seed)) % 1000) as f32 / 500.0 - 1.0).collect()
+    }
+
+    /// The interleaved copy against a plain loop, for every row count and lengths with and without
+    /// a tail of fewer than 8 steps; nothing outside `len * ROWS` floats is written.
+    #[test]
+    fn interleave_rows_matches_a_plain_loop() {
+        if !available() {
+            return;
+        }
+        for rows in 1..=ROWS {
+            for len in [1, 7, 8, 9, 16, 23, 32] {
+                let lda = len + 5;
+                let src = data(rows * lda, 5);
+                let mut dst = vec![f32::NAN; len * ROWS + 3];
+                // SAFETY: AVX2/FMA checked; `rows` rows of len floats at stride lda
+                unsafe { interleave_rows(rows, len, src.as_ptr(), lda, &mut dst[..len * ROWS]) };
+                for s in 0..len {
+                    for r in 0..ROWS {
+                        let want = if r < rows { src[r * lda + s] } else { 0.0 };
+                        assert_eq!(dst[s * ROWS + r], want, "rows {rows} len {len}: step {s} row {r}");
+                    }
+                }
+                assert!(dst[len * ROWS..].iter().all(|v| v.is_nan()), "rows {rows} len {len}: wrote past the end");
+            }
+        }
     }
 
     /// Both packings against plain loops, with row counts and widths that leave partial register

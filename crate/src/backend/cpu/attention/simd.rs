@@ -24,8 +24,7 @@ fn padded(d: AttnDims) -> (usize, usize) {
 
 /// Per-task buffers (allocated once per batch row, reused over its heads).
 struct Scratch {
-    /// K as `[tk/ROWS][d][ROWS]`: block `jb`, dimension `c`, key `jb*ROWS + r` (+ the 2 floats
-    /// that the last 8-wide store of [`pack_k`] spills)
+    /// K as `[tk/ROWS][d][ROWS]`: block `jb`, dimension `c`, key `jb*ROWS + r`
     k: Vec<f32>,
     /// V as `[dk/ROWS][tk][ROWS]`: block `cb`, key `j`, dimension `cb*ROWS + r`
     v: Vec<f32>,
@@ -45,7 +44,7 @@ pub fn attention_forward(d: AttnDims, qkv: &[f32], probs: Option<&mut [f32]>, ou
     per_batch_opt(d, probs, out, |b, mut p, o| {
         let x = &qkv[b * t * row..(b + 1) * t * row];
         let mut sc = Scratch {
-            k: vec![0.0; tk * hd + 2],
+            k: vec![0.0; tk * hd],
             v: vec![0.0; dk * tk],
             qt: vec![0.0; hd * LANES],
             st: vec![0.0; tk * LANES],
@@ -122,34 +121,17 @@ unsafe fn head_forward(d: AttnDims, h: usize, x: &[f32], sc: &mut Scratch, mut p
 // transposes, else one float at a time. Padding (keys past T, dimensions past d, query rows
 // past T) is zero.
 
-/// K of head offset `ko` into `k` (`[tk/ROWS][d][ROWS]`).
+/// K of head offset `ko` into `k` (`[tk/ROWS][d][ROWS]`): each block of ROWS keys is the packed
+/// GEMM's interleaved left-hand side (padding keys past T are zero).
 #[target_feature(enable = "avx2,fma")]
 unsafe fn pack_k(d: AttnDims, x: &[f32], ko: usize, k: &mut [f32]) {
     let (t, hd, row) = (d.total, d.head_dim, d.row());
     let (tk, _) = padded(d);
-    assert!(k.len() >= tk * hd + 2 && x.len() >= t * row);
+    assert!(k.len() >= tk * hd && x.len() >= t * row);
     for jb in 0..tk / ROWS {
-        if hd % 8 == 0 {
-            for c8 in (0..hd).step_by(8) {
-                // rows 6 and 7 of the transpose are zero; each column's 8-wide store spills
-                // those 2 zeros into the next column's start, which the next store overwrites
-                let rows = std::array::from_fn(|r| {
-                    let j = jb * ROWS + r;
-                    // SAFETY: j < t, so the 8 floats at c8 < hd lie in x's row j
-                    if r < ROWS && j < t { _mm256_loadu_ps(x.as_ptr().add(j * row + ko + c8)) } else { _mm256_setzero_ps() }
-                });
-                for (i, col) in transpose8(rows).into_iter().enumerate() {
-                    // SAFETY: the last block's last store ends at tk*hd + 2 <= k.len()
-                    _mm256_storeu_ps(k.as_mut_ptr().add((jb * hd + c8 + i) * ROWS), col);
-                }
-            }
-        } else {
-            for r in 0..ROWS.min(t.saturating_sub(jb * ROWS)) {
-                for c in 0..hd {
-                    k[(jb * hd + c) * ROWS + r] = x[(jb * ROWS + r) * row + ko + c];
-                }
-            }
-        }
+        // SAFETY: the block's keys jb*ROWS.. (fewer than ROWS in the last) are rows of x, each
+        // with hd floats from ko
+        packed::interleave_rows(ROWS.min(t - jb * ROWS), hd, x.as_ptr().add(jb * ROWS * row + ko), row, &mut k[jb * hd * ROWS..(jb + 1) * hd * ROWS]);
     }
 }
 
@@ -181,7 +163,7 @@ unsafe fn pack_q(d: AttnDims, x: &[f32], qo: usize, q0: usize, scale: f32, qt: &
                     // SAFETY: query row q0 + l8 + r < t, 8 floats from dimension c8 < hd
                     if l8 + r < n { _mm256_mul_ps(k, _mm256_loadu_ps(x.as_ptr().add((q0 + l8 + r) * row + qo + c8))) } else { _mm256_setzero_ps() }
                 });
-                for (i, col) in transpose8(rows).into_iter().enumerate() {
+                for (i, col) in packed::transpose8(rows).into_iter().enumerate() {
                     // SAFETY: (c8 + i) * LANES + l8 + 8 <= hd * LANES
                     _mm256_storeu_ps(qt.as_mut_ptr().add((c8 + i) * LANES + l8), col);
                 }
@@ -207,7 +189,7 @@ unsafe fn write_out(d: AttnDims, h: usize, q0: usize, ot: &[f32], o: &mut [f32])
             for c8 in (0..hd).step_by(8) {
                 // SAFETY: (c8 + i) * LANES + l8 + 8 <= hd * LANES
                 let rows = std::array::from_fn(|i| _mm256_loadu_ps(ot.as_ptr().add((c8 + i) * LANES + l8)));
-                for (r, col) in transpose8(rows).into_iter().enumerate().take(n - l8) {
+                for (r, col) in packed::transpose8(rows).into_iter().enumerate().take(n - l8) {
                     // SAFETY: query row q0 + l8 + r < t, 8 floats from dimension c8 < hd
                     _mm256_storeu_ps(o.as_mut_ptr().add((q0 + l8 + r) * inner + h * hd + c8), col);
                 }
@@ -220,27 +202,6 @@ unsafe fn write_out(d: AttnDims, h: usize, q0: usize, ot: &[f32], o: &mut [f32])
             }
         }
     }
-}
-
-/// The 8x8 transpose of eight rows: the i-th vector returned holds element i of every row.
-#[inline]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn transpose8(r: [__m256; 8]) -> [__m256; 8] {
-    // pairs of rows interleaved, then pairs of pairs, then the 128-bit halves exchanged
-    let t: [__m256; 8] = std::array::from_fn(|i| {
-        let (a, b) = (r[2 * (i / 2)], r[2 * (i / 2) + 1]);
-        if i % 2 == 0 { _mm256_unpacklo_ps(a, b) } else { _mm256_unpackhi_ps(a, b) }
-    });
-    let s: [__m256; 8] = std::array::from_fn(|i| {
-        // i = 4 * half + 2 * hi_pair + upper: from t[4*half + hi_pair] and t[4*half + hi_pair + 2]
-        let (a, b) = (t[4 * (i / 4) + (i / 2) % 2], t[4 * (i / 4) + (i / 2) % 2 + 2]);
-        if i % 2 == 0 { _mm256_shuffle_ps::<0x44>(a, b) } else { _mm256_shuffle_ps::<0xEE>(a, b) }
-    });
-    // s[0..4] hold columns 0,1,2,3 (low half) and 4,5,6,7 (high half) of rows 0-3, s[4..8] of rows 4-7
-    std::array::from_fn(|c| {
-        let (a, b) = (s[c % 4], s[4 + c % 4]);
-        if c < 4 { _mm256_permute2f128_ps::<0x20>(a, b) } else { _mm256_permute2f128_ps::<0x31>(a, b) }
-    })
 }
 
 /// The inner block of both products: `(lo[r], hi[r]) = sum over k < len of a[k*ROWS + r] *
