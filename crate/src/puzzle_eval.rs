@@ -7,6 +7,13 @@
 //! With `act` on, a row's answer is frozen at the first segment whose Q-halt logit beats Q-continue
 //! (ACT at evaluation, which the official eval does not do: it always runs `halt_max_steps`).
 //!
+//! With `tries` above 1 (test-time augmentation, this product's option) each puzzle runs as that many
+//! copies side by side, the first as given and the others under symmetries of the puzzle
+//! ([`crate::puzzles::symmetry`]). After each segment the puzzle's answer is the first copy's answer,
+//! mapped back, that passes the rules check (a complete Sudoku keeping the givens, a shortest S–G
+//! path: the label is never read), else the unaugmented copy's. Under ACT a verified answer also
+//! stops the puzzle.
+//!
 //! Async and clock-free like the trainer, so the page can run it too.
 
 use serde::{Deserialize, Serialize};
@@ -14,7 +21,8 @@ use serde::{Deserialize, Serialize};
 use crate::backend::Backend;
 use crate::dataset;
 use crate::model::{Batch, Hrm, ModelError};
-use crate::puzzles::metrics::{score, Accuracy, PuzzleKind};
+use crate::puzzles::metrics::{score, sudoku_valid, maze_valid, Accuracy, PuzzleKind};
+use crate::puzzles::symmetry::{symmetries, TokenSymmetry};
 
 impl From<dataset::Batch> for Batch {
     fn from(b: dataset::Batch) -> Batch {
@@ -29,7 +37,17 @@ pub struct EvalOptions {
     pub segments: usize,
     /// Freeze each row's answer where Q-halt > Q-continue first.
     pub act: bool,
+    /// Copies of each puzzle under symmetries (1 = the puzzle alone); see the module notes.
+    #[serde(default = "one")]
+    pub tries: usize,
 }
+
+fn one() -> usize {
+    1
+}
+
+/// Seeds the symmetries of the tries (fixed, so a table can be reproduced).
+pub const TRIES_SEED: u64 = 0x7472_6965_73;
 
 /// The scores of a set.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -76,13 +94,18 @@ pub async fn evaluate_puzzles<B: Backend>(model: &mut Hrm<B>, batches: &[Batch],
     if opts.segments == 0 {
         return Err(ModelError::Batch("evaluation needs at least one segment".into()));
     }
+    if opts.tries == 0 {
+        return Err(ModelError::Batch("evaluation needs at least one try".into()));
+    }
+    let seq = batches.first().map_or(0, |b| b.seq_len);
+    let syms = symmetries(kind, seq, opts.tries, TRIES_SEED).map_err(|e| ModelError::Batch(format!("--tries {}: {e}", opts.tries)))?;
     let trained = model.config().halt_max_steps;
     model.set_halt_max_steps(opts.segments);
     let curve = if opts.act { 0 } else { opts.segments };
     let mut report = PuzzleReport { by_segment: vec![Accuracy::default(); curve], ..Default::default() };
     let mut result = Ok(());
     for batch in batches {
-        if let Err(e) = evaluate_batch(model, batch, kind, opts, &mut report).await {
+        if let Err(e) = evaluate_batch(model, batch, kind, opts, &syms, &mut report).await {
             result = Err(e);
             break;
         }
@@ -91,22 +114,63 @@ pub async fn evaluate_puzzles<B: Backend>(model: &mut Hrm<B>, batches: &[Batch],
     result.map(|_| report)
 }
 
-async fn evaluate_batch<B: Backend>(model: &mut Hrm<B>, batch: &Batch, kind: PuzzleKind, opts: EvalOptions, report: &mut PuzzleReport) -> Result<(), ModelError> {
-    let (rows, seq, vocab) = (batch.rows, batch.seq_len, model.config().vocab_size);
-    let mut carry = model.initial_carry(batch);
+/// `batch` with every row repeated under each symmetry (row `r * syms.len() + k`: row r under k).
+fn tried_batch(batch: &Batch, syms: &[TokenSymmetry]) -> Batch {
+    let (mut inputs, mut labels, mut ids) = (Vec::new(), Vec::new(), Vec::new());
+    for r in 0..batch.rows {
+        for t in syms {
+            inputs.extend(t.apply(batch.input_row(r)));
+            labels.extend(t.apply(batch.label_row(r)));
+            ids.push(batch.puzzle_identifiers[r]);
+        }
+    }
+    Batch { rows: batch.rows * syms.len(), seq_len: batch.seq_len, inputs, labels, puzzle_identifiers: ids }
+}
+
+/// A puzzle's answer from its copies' predictions (`preds`: copy c's at `c * seq..`, copy c under
+/// `syms[c]`, whose inverses are `inverses`): the first one, mapped back, that passes the rules check
+/// (and true), else the first copy's (the puzzle as given) and false. One copy: its answer, unchecked.
+pub fn choose_answer(kind: PuzzleKind, input: &[i32], preds: &[i32], inverses: &[TokenSymmetry]) -> (Vec<i32>, bool) {
+    let seq = input.len();
+    let back = |c: usize| inverses[c].apply(&preds[c * seq..(c + 1) * seq]);
+    if inverses.len() > 1 {
+        if let Some(a) = (0..inverses.len()).map(back).find(|a| passes_rules(kind, input, a)) {
+            return (a, true);
+        }
+    }
+    (back(0), false)
+}
+
+/// The rules check of an answer (the label is not read).
+fn passes_rules(kind: PuzzleKind, input: &[i32], answer: &[i32]) -> bool {
+    let b = |x: &[i32]| x.iter().map(|&v| u8::try_from(v).unwrap_or(u8::MAX)).collect::<Vec<u8>>();
+    match kind {
+        PuzzleKind::Sudoku => sudoku_valid(&b(input), &b(answer)),
+        PuzzleKind::Maze => maze_valid(&b(input), &b(answer)),
+    }
+}
+
+async fn evaluate_batch<B: Backend>(model: &mut Hrm<B>, batch: &Batch, kind: PuzzleKind, opts: EvalOptions, syms: &[TokenSymmetry], report: &mut PuzzleReport) -> Result<(), ModelError> {
+    let (rows, seq, vocab, k_n) = (batch.rows, batch.seq_len, model.config().vocab_size, syms.len());
+    let inverses: Vec<TokenSymmetry> = syms.iter().map(TokenSymmetry::inverse).collect();
+    let tried = if k_n > 1 { Some(tried_batch(batch, syms)) } else { None };
+    let run = tried.as_ref().unwrap_or(batch);
+    let mut carry = model.initial_carry(run);
     // Per row: the answer so far and the segment it was taken at (None = still thinking, under ACT).
     let mut answer: Vec<Option<(Vec<i32>, usize)>> = vec![None; rows];
     for k in 0..opts.segments {
-        let out = model.eval_segment(&mut carry, batch, None).await?;
+        let out = model.eval_segment(&mut carry, run, None).await?;
         let pred = argmax_tokens(&model.read_logits().await, vocab);
         for r in 0..rows {
-            let p = &pred[r * seq..(r + 1) * seq];
+            let input = batch.input_row(r);
+            let (p, verified_now) = choose_answer(kind, input, &pred[r * k_n * seq..(r + 1) * k_n * seq], &inverses);
             if let Some(acc) = report.by_segment.get_mut(k) {
-                acc.add(&score(kind, batch.input_row(r), batch.label_row(r), p));
+                acc.add(&score(kind, input, batch.label_row(r), &p));
             }
-            let halts_here = k + 1 == opts.segments || (opts.act && out.q_halt[r] > out.q_continue[r]);
+            let first = r * k_n;
+            let halts_here = k + 1 == opts.segments || (opts.act && (verified_now || out.q_halt[first] > out.q_continue[first]));
             if answer[r].is_none() && halts_here {
-                answer[r] = Some((p.to_vec(), k + 1));
+                answer[r] = Some((p, k + 1));
             }
         }
         if answer.iter().all(Option::is_some) {
@@ -154,7 +218,7 @@ mod tests {
     #[test]
     fn without_act_the_answer_is_the_last_segment_and_the_model_keeps_its_limit() {
         let (mut model, batches) = tiny_sudoku_model();
-        let r = pollster::block_on(evaluate_puzzles(&mut model, &batches, PuzzleKind::Sudoku, EvalOptions { segments: 3, act: false })).unwrap();
+        let r = pollster::block_on(evaluate_puzzles(&mut model, &batches, PuzzleKind::Sudoku, EvalOptions { segments: 3, act: false, tries: 1 })).unwrap();
         assert_eq!(r.final_score.count, 6);
         assert_eq!(r.by_segment.len(), 3);
         assert_eq!(r.by_segment[2], r.final_score);
@@ -164,10 +228,45 @@ mod tests {
         assert!(r.final_score.cell_accuracy() < 0.5 && r.final_score.exact == 0);
     }
 
+    /// The answer is the first copy whose mapped-back answer passes the rules (here copy 2, which
+    /// the symmetry's own image of the solution is), not the first copy's wrong one; with no copy
+    /// passing, the first copy's answer is kept and marked unverified.
+    #[test]
+    fn tries_answer_with_the_first_copy_that_passes_the_rules() {
+        let mut rng = crate::puzzles::PuzzleRng::new(8);
+        let g = crate::puzzles::sudoku::generate(crate::puzzles::sudoku::Band::Easy, &mut rng).unwrap();
+        let tok = |x: &[u8]| x.iter().map(|&v| v as i32).collect::<Vec<i32>>();
+        let (input, solution) = (tok(&g.puzzle.to_tokens()), tok(&g.solution.to_tokens()));
+        let syms = symmetries(PuzzleKind::Sudoku, 81, 3, TRIES_SEED).unwrap();
+        let inverses: Vec<TokenSymmetry> = syms.iter().map(TokenSymmetry::inverse).collect();
+        let mut wrong = solution.clone();
+        wrong.swap(0, 1);
+        let mut preds = wrong.clone();
+        preds.extend(syms[1].apply(&wrong));
+        preds.extend(syms[2].apply(&solution));
+        assert_eq!(choose_answer(PuzzleKind::Sudoku, &input, &preds, &inverses), (solution.clone(), true));
+        preds.truncate(2 * 81);
+        assert_eq!(choose_answer(PuzzleKind::Sudoku, &input, &preds, &inverses[..2]), (wrong.clone(), false));
+        // one copy: its answer as it is, not checked
+        assert_eq!(choose_answer(PuzzleKind::Sudoku, &input, &wrong, &inverses[..1]), (wrong, false));
+    }
+
+    /// With copies and nothing verified (an untrained model), every answer is the first copy's,
+    /// which runs exactly as the puzzle alone does (rows do not interact): the same scores.
+    #[test]
+    fn untrained_tries_score_as_the_puzzle_alone() {
+        let (mut model, batches) = tiny_sudoku_model();
+        let one = pollster::block_on(evaluate_puzzles(&mut model, &batches, PuzzleKind::Sudoku, EvalOptions { segments: 2, act: false, tries: 1 })).unwrap();
+        let four = pollster::block_on(evaluate_puzzles(&mut model, &batches, PuzzleKind::Sudoku, EvalOptions { segments: 2, act: false, tries: 4 })).unwrap();
+        assert_eq!(one, four);
+        let err = pollster::block_on(evaluate_puzzles(&mut model, &batches, PuzzleKind::Sudoku, EvalOptions { segments: 2, act: false, tries: 0 })).unwrap_err();
+        assert!(err.to_string().contains("at least one try"), "{err}");
+    }
+
     #[test]
     fn with_act_each_row_answers_where_it_halts() {
         let (mut model, batches) = tiny_sudoku_model();
-        let r = pollster::block_on(evaluate_puzzles(&mut model, &batches, PuzzleKind::Sudoku, EvalOptions { segments: 4, act: true })).unwrap();
+        let r = pollster::block_on(evaluate_puzzles(&mut model, &batches, PuzzleKind::Sudoku, EvalOptions { segments: 4, act: true, tries: 1 })).unwrap();
         assert_eq!(r.final_score.count, 6);
         assert!(r.by_segment.is_empty());
         assert!((1.0..=4.0).contains(&r.mean_steps()));

@@ -7,6 +7,7 @@ pub mod maze;
 pub mod metrics;
 pub mod rng;
 pub mod sudoku;
+pub mod symmetry;
 
 pub use rng::PuzzleRng;
 

@@ -47,6 +47,11 @@ pub struct Args {
     /// Stop each puzzle where the Q-head says halt (ACT at evaluation; the official eval never does)
     #[arg(long)]
     pub act: bool,
+    /// Puzzles: run each as this many copies, the others under symmetries (Sudoku augmentations,
+    /// maze rotations/reflections, at most 8), and answer with the first copy whose answer passes
+    /// the rules check (never the label), else the unaugmented one's. Costs `tries` times the compute
+    #[arg(long, default_value_t = 1)]
+    pub tries: usize,
     #[arg(long)]
     pub threads: Option<usize>,
     /// cpu | gpu
@@ -100,7 +105,8 @@ fn run_on<B: Backend>(a: &Args, be: B) -> anyhow::Result<()> {
             .collect(),
         _ => bail!("--maze-sides is for maze data"),
     };
-    println!("{}: {} segments{}, seed {seed}", a.checkpoint.display(), segments, if a.act { ", ACT at evaluation" } else { "" });
+    let tries = if a.tries > 1 { format!(", {} tries checked by the rules", a.tries) } else { String::new() };
+    println!("{}: {} segments{}{tries}, seed {seed}", a.checkpoint.display(), segments, if a.act { ", ACT at evaluation" } else { "" });
     for spec in specs {
         let source = Source::open(spec.clone(), seed)?;
         if cfg.seq_len != source.seq_len() || cfg.vocab_size != source.vocab_size() {
@@ -111,7 +117,7 @@ fn run_on<B: Backend>(a: &Args, be: B) -> anyhow::Result<()> {
         let name = set_name(&spec);
         match source.kind() {
             Some(kind) => {
-                let r = pollster::block_on(evaluate_puzzles(&mut model, &batches, kind, EvalOptions { segments, act: a.act }))?;
+                let r = pollster::block_on(evaluate_puzzles(&mut model, &batches, kind, EvalOptions { segments, act: a.act, tries: a.tries }))?;
                 let s = r.final_score;
                 let curve: Vec<f64> = r.by_segment.iter().map(|acc| acc.exact_accuracy()).collect();
                 println!(
@@ -128,9 +134,10 @@ fn run_on<B: Backend>(a: &Args, be: B) -> anyhow::Result<()> {
                     println!("  {:<24} exact after each segment: {}", "", c.join(" "));
                 }
                 let line = json!({"set": name, "count": s.count, "exact_accuracy": s.exact_accuracy(), "cell_accuracy": s.cell_accuracy(),
-                    "valid_accuracy": s.valid_accuracy(), "mean_steps": r.mean_steps(), "segments": segments, "act": a.act, "exact_by_segment": curve});
+                    "valid_accuracy": s.valid_accuracy(), "mean_steps": r.mean_steps(), "segments": segments, "act": a.act, "tries": a.tries, "exact_by_segment": curve});
                 println!("{line}");
             }
+            None if a.tries > 1 => bail!("--tries is for Sudoku and maze data (their symmetries and rules check)"),
             None => {
                 model.set_halt_max_steps(segments);
                 let ev = pollster::block_on(evaluate(&mut model, &batches))?;

@@ -487,7 +487,7 @@ fn run_on<B: Backend + Clone>(a: &Args, be: B) -> anyhow::Result<()> {
             let mut v = match kind {
                 Some(kind) => {
                     let segments = trainer.model().config().halt_max_steps;
-                    let r = pollster::block_on(evaluate_puzzles(trainer.model_mut(), &held_out, kind, EvalOptions { segments, act: false }))?;
+                    let r = pollster::block_on(evaluate_puzzles(trainer.model_mut(), &held_out, kind, EvalOptions { segments, act: false, tries: 1 }))?;
                     let s = r.final_score;
                     serde_json::json!({"exact_accuracy": s.exact_accuracy(), "accuracy": s.cell_accuracy(), "valid_accuracy": s.valid_accuracy(),
                         "steps": r.mean_steps(), "count": s.count})
