@@ -115,7 +115,7 @@ pub async fn evaluate_puzzles<B: Backend>(model: &mut Hrm<B>, batches: &[Batch],
 }
 
 /// `batch` with every row repeated under each symmetry (row `r * syms.len() + k`: row r under k).
-fn tried_batch(batch: &Batch, syms: &[TokenSymmetry]) -> Batch {
+pub fn tried_batch(batch: &Batch, syms: &[TokenSymmetry]) -> Batch {
     let (mut inputs, mut labels, mut ids) = (Vec::new(), Vec::new(), Vec::new());
     for r in 0..batch.rows {
         for t in syms {
@@ -129,16 +129,17 @@ fn tried_batch(batch: &Batch, syms: &[TokenSymmetry]) -> Batch {
 
 /// A puzzle's answer from its copies' predictions (`preds`: copy c's at `c * seq..`, copy c under
 /// `syms[c]`, whose inverses are `inverses`): the first one, mapped back, that passes the rules check
-/// (and true), else the first copy's (the puzzle as given) and false. One copy: its answer, unchecked.
-pub fn choose_answer(kind: PuzzleKind, input: &[i32], preds: &[i32], inverses: &[TokenSymmetry]) -> (Vec<i32>, bool) {
+/// (and that copy's index), else the first copy's (the puzzle as given) and None. One copy: its
+/// answer, unchecked.
+pub fn choose_answer(kind: PuzzleKind, input: &[i32], preds: &[i32], inverses: &[TokenSymmetry]) -> (Vec<i32>, Option<usize>) {
     let seq = input.len();
     let back = |c: usize| inverses[c].apply(&preds[c * seq..(c + 1) * seq]);
     if inverses.len() > 1 {
-        if let Some(a) = (0..inverses.len()).map(back).find(|a| passes_rules(kind, input, a)) {
-            return (a, true);
+        if let Some((c, a)) = (0..inverses.len()).map(|c| (c, back(c))).find(|(_, a)| passes_rules(kind, input, a)) {
+            return (a, Some(c));
         }
     }
-    (back(0), false)
+    (back(0), None)
 }
 
 /// The rules check of an answer (the label is not read).
@@ -163,7 +164,8 @@ async fn evaluate_batch<B: Backend>(model: &mut Hrm<B>, batch: &Batch, kind: Puz
         let pred = argmax_tokens(&model.read_logits().await, vocab);
         for r in 0..rows {
             let input = batch.input_row(r);
-            let (p, verified_now) = choose_answer(kind, input, &pred[r * k_n * seq..(r + 1) * k_n * seq], &inverses);
+            let (p, verified) = choose_answer(kind, input, &pred[r * k_n * seq..(r + 1) * k_n * seq], &inverses);
+            let verified_now = verified.is_some();
             if let Some(acc) = report.by_segment.get_mut(k) {
                 acc.add(&score(kind, input, batch.label_row(r), &p));
             }
@@ -244,11 +246,11 @@ mod tests {
         let mut preds = wrong.clone();
         preds.extend(syms[1].apply(&wrong));
         preds.extend(syms[2].apply(&solution));
-        assert_eq!(choose_answer(PuzzleKind::Sudoku, &input, &preds, &inverses), (solution.clone(), true));
+        assert_eq!(choose_answer(PuzzleKind::Sudoku, &input, &preds, &inverses), (solution.clone(), Some(2)));
         preds.truncate(2 * 81);
-        assert_eq!(choose_answer(PuzzleKind::Sudoku, &input, &preds, &inverses[..2]), (wrong.clone(), false));
+        assert_eq!(choose_answer(PuzzleKind::Sudoku, &input, &preds, &inverses[..2]), (wrong.clone(), None));
         // one copy: its answer as it is, not checked
-        assert_eq!(choose_answer(PuzzleKind::Sudoku, &input, &wrong, &inverses[..1]), (wrong, false));
+        assert_eq!(choose_answer(PuzzleKind::Sudoku, &input, &wrong, &inverses[..1]), (wrong, None));
     }
 
     /// With copies and nothing verified (an untrained model), every answer is the first copy's,

@@ -34,6 +34,10 @@ fn eval_args(file: &str, row: &Value) -> Vec<String> {
     if row["act"].as_bool() == Some(true) {
         args.push("--act".into());
     }
+    // a row of test-time tries (copies under symmetries, checked by the rules)
+    if !row["tries"].is_null() {
+        args.extend(["--tries".into(), s("tries")]);
+    }
     args
 }
 

@@ -246,3 +246,31 @@ test('the shipped models (models/manifest.json as built) each load and solve', a
     await shot(page, `solve-08-shipped-${m.id}`);
   }
 });
+
+// A medium Sudoku (generated, seed 11) that the shipped model misses alone with 16 segments but
+// solves as one of 8 copies under Sudoku symmetries (`hrm eval --tries 8` agrees).
+const TRIED = '1..4..5.2...975.6.9.4........56928.3..85.....4..............3...3..67481.213546.9';
+
+test('Try 8 copies: the shipped Sudoku model solves a puzzle it misses alone, and the board shows a valid answer', async () => {
+  const page = await suite.load(`?backend=cpu&segments=16&act=0&sudoku=${TRIED}`);
+  await page.waitForFunction(() => [...document.querySelectorAll('#model-select option')].some((o) => o.value === 'sudoku-medium'));
+  await page.selectOption('#model-select', 'sudoku-medium');
+  await page.click('#model-load');
+  await page.waitForFunction(() => /^Loaded /.test(document.querySelector('#ckpt-status').textContent), null, { timeout: 120_000 });
+  await page.click('#hrm-solve-sudoku');
+  await waitRuns(page, 1);
+  assert.match(await text(page, '#hrm-status'), /After 16 segments the model's answer is not a solution/);
+  await page.click('#hrm-tries');
+  await page.waitForFunction(() => /passed the rules check|None of the/.test(document.querySelector('#hrm-status').textContent), null, { timeout: 120_000 });
+  const status = await text(page, '#hrm-status');
+  assert.match(status, /^Copy [2-8] of 8 \(digits relabelled, rows and columns shuffled\) passed the rules check after \d+ segments?/);
+  const cells = await page.evaluate(() => Array.from({ length: 81 }, (_, i) => Number(document.querySelector(`#sudoku-cell-${i}`).textContent || 0)));
+  for (let i = 0; i < 81; i++) if (TRIED[i] !== '.') assert.equal(cells[i], Number(TRIED[i]), `given ${i} kept`);
+  const units = [];
+  for (let k = 0; k < 9; k++) {
+    units.push([...Array(9).keys()].map((j) => k * 9 + j), [...Array(9).keys()].map((j) => j * 9 + k));
+    units.push([...Array(9).keys()].map((j) => (Math.floor(k / 3) * 3 + Math.floor(j / 3)) * 9 + (k % 3) * 3 + (j % 3)));
+  }
+  for (const u of units) assert.deepEqual(u.map((i) => cells[i]).sort(), [1, 2, 3, 4, 5, 6, 7, 8, 9], `unit ${u} is 1..9`);
+  await shot(page, 'solve-09-tries');
+});

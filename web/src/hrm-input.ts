@@ -49,6 +49,12 @@ export function embedMaze(tokens: readonly number[], outer: number): { tokens: n
   return { tokens: out, place: { inner, outer } };
 }
 
+/** Tokens of the outer grid cut back to the drawn maze (its top-left inner×inner cells). */
+export function cropTokens(tokens: ArrayLike<number>, place: Placement): number[] {
+  const { inner, outer } = place;
+  return Array.from({ length: inner * inner }, (_, i) => tokens[Math.floor(i / inner) * outer + (i % inner)]!);
+}
+
 /** A recorded step of the outer grid, cut back to the drawn maze (per-cell arrays and distributions). */
 export function cropStep(step: TraceStep, place: Placement, vocab: number): TraceStep {
   if (place.inner === place.outer) return step;

@@ -9,7 +9,7 @@ import { toTokens } from './maze';
 import type { MazeEditor } from './maze-editor';
 import { describeModel, fetchModel, parseManifest, type ModelEntry } from './models';
 import { PcaPlot, QPanel, ResidualPlot } from './plots';
-import type { BackendChoice, HrmBackend, HrmModel, HrmRunStart, WorkerEvent } from './protocol';
+import type { BackendChoice, HrmBackend, HrmModel, HrmRunStart, HrmTriesResult, WorkerEvent } from './protocol';
 import type { SudokuBoard } from './sudoku-board';
 import { conflicts } from './sudoku';
 import type { Task, Trace } from './trace';
@@ -51,6 +51,17 @@ export function describeResult(t: Trace): string {
   }
   const ok = pathIsValid(t.input, last.prediction);
   return `After ${segs} segment${segs === 1 ? '' : 's'} the model's path ${ok ? 'joins S to G through open cells' : 'is not a valid S→G route'} (${predictedPath(last.prediction).length} path cells); ${act}.`;
+}
+
+/** The status line of a "Try 8 copies" run. */
+export function describeTries(task: Task, r: HrmTriesResult, segments: number): string {
+  const ms = `${(r.ms / 1000).toFixed(1)} s`;
+  if (!r.solved) {
+    return `None of the ${r.tries} copies' answers passed the rules check within ${segments} segments (${ms}); the exact solver above always finds the answer.`;
+  }
+  const which = r.copy === 0 ? 'the puzzle as given' : task === 'sudoku' ? 'digits relabelled, rows and columns shuffled' : 'the maze rotated or mirrored';
+  const where = task === 'sudoku' ? 'on the board' : 'on the maze';
+  return `Copy ${r.copy + 1} of ${r.tries} (${which}) passed the rules check after ${r.segment} segment${r.segment === 1 ? '' : 's'}; its answer, mapped back, is shown ${where} (${ms}).`;
 }
 
 export interface PanelDeps {
@@ -104,6 +115,7 @@ export class HrmPanel {
     $('hrm-solve-sudoku').addEventListener('click', () => void this.solve('sudoku', false));
     $('hrm-solve-maze').addEventListener('click', () => void this.solve('maze', false));
     $('hrm-stop').addEventListener('click', () => void d.worker.call('hrm.stop', {}));
+    $('hrm-tries').addEventListener('click', () => void this.tryCopies());
     $('model-load').addEventListener('click', () => void this.loadSelected());
     $<HTMLSelectElement>('model-select').addEventListener('change', () => this.showAccuracy());
 
@@ -243,18 +255,8 @@ export class HrmPanel {
       this.setError(`No ${task} model is loaded: pick one in the list and press Load model, or drop a checkpoint file.`);
       return;
     }
-    let input: number[];
-    if (task === 'sudoku') {
-      const cells = this.d.board.getCells();
-      const bad = conflicts(cells);
-      if (bad.size) {
-        this.setError(`The Sudoku breaks the rules in ${bad.size} cells (marked on the board): fix them first.`);
-        return;
-      }
-      input = cells.map((d) => d + 1);
-    } else {
-      input = toTokens(this.d.editor.getMaze());
-    }
+    const input = this.puzzleInput(task);
+    if (!input) return;
     try {
       const { runId } = await this.d.worker.call('hrm.solve', {
         task, input, segments: this.d.settings.segments, actHalting: this.d.settings.act, backend: this.d.settings.backend, resume,
@@ -264,6 +266,41 @@ export class HrmPanel {
       if (this.run?.id !== runId) this.run = null;
     } catch (e) {
       this.setError(errorText(e));
+    }
+  }
+
+  /** The task's puzzle as the model's tokens, or null (with the reason shown) when it breaks the rules. */
+  private puzzleInput(task: Task): number[] | null {
+    if (task === 'maze') return toTokens(this.d.editor.getMaze());
+    const cells = this.d.board.getCells();
+    const bad = conflicts(cells);
+    if (bad.size) {
+      this.setError(`The Sudoku breaks the rules in ${bad.size} cells (marked on the board): fix them first.`);
+      return null;
+    }
+    return cells.map((d) => d + 1);
+  }
+
+  /** "Try 8 copies": the shown task's puzzle (else the one task with a model) under its symmetries. */
+  async tryCopies(): Promise<void> {
+    this.setError('');
+    const task: Task = this.shown ?? (this.models.has('sudoku') || !this.models.has('maze') ? 'sudoku' : 'maze');
+    if (!this.models.has(task)) {
+      this.setError(`No ${task} model is loaded: pick one in the list and press Load model, or drop a checkpoint file.`);
+      return;
+    }
+    const input = this.puzzleInput(task);
+    if (!input) return;
+    const segments = this.d.settings.segments;
+    this.status.textContent = `Running 8 copies of the ${task} for up to ${segments} segments…`;
+    try {
+      const r = await this.d.worker.call('hrm.tries', { task, input, tries: 8, segments });
+      this.status.textContent = describeTries(task, r, segments);
+      if (r.solved && task === 'sudoku') this.d.board.setOverlay(r.answer.map((t) => (t >= 2 && t <= 10 ? t - 1 : 0)));
+      if (r.solved && task === 'maze') this.d.editor.setPrediction(predictedPath(r.answer));
+    } catch (e) {
+      this.status.textContent = '';
+      this.setError(`The tries failed: ${errorText(e)}`);
     }
   }
 

@@ -4,8 +4,8 @@
 // once. Everything heavy happens in the wasm module (crate/src/wasm/solve.rs).
 
 import type * as Wasm from '../pkg/hrm.js';
-import { cropStep, embedMaze, mismatch, resolveBackend, type Placement } from './hrm-input';
-import type { BackendChoice, BackendReport, HrmBackend, HrmModel, HrmRunEnd, HrmSolveRequest, WorkerEvent } from './protocol';
+import { cropStep, cropTokens, embedMaze, mismatch, resolveBackend, type Placement } from './hrm-input';
+import type { BackendChoice, BackendReport, HrmBackend, HrmModel, HrmRunEnd, HrmSolveRequest, HrmTriesRequest, HrmTriesResult, WorkerEvent } from './protocol';
 import type { Task, TraceStep } from './trace';
 
 type WasmApi = typeof Wasm;
@@ -96,6 +96,21 @@ export class HrmHost {
     run.done = this.loop(run, req, model, place);
     this.active = run;
     return { runId: id };
+  }
+
+  /** Test-time tries on the puzzle (the watched run is stopped first; its states are kept). */
+  async tries(req: HrmTriesRequest): Promise<HrmTriesResult> {
+    const model = this.models.get(req.task);
+    if (!model) throw new Error(`No ${req.task} model is loaded: choose one from the list or drop a checkpoint file.`);
+    const bad = mismatch(model, req.task, req.input.length);
+    if (bad) throw new Error(`Cannot run this model on this ${req.task}: ${bad}.`);
+    await this.stop();
+    let place: Placement = { inner: model.size, outer: model.size };
+    let tokens = req.input;
+    if (req.task === 'maze') ({ tokens, place } = embedMaze(req.input, model.size));
+    const t0 = performance.now();
+    const r = await this.wasm.hrm_tries(req.task, Uint8Array.from(tokens), req.tries, req.segments);
+    return { solved: r.solved, answer: cropTokens(r.answer, place), copy: r.copy, segment: r.segment, tries: r.tries, ms: performance.now() - t0 };
   }
 
   private async loop(run: { id: number; stop: boolean }, req: HrmSolveRequest, model: HrmModel, place: Placement): Promise<void> {

@@ -111,6 +111,20 @@ export interface HrmRunStart {
 }
 export type HrmRunEnd = 'halted' | 'segments' | 'stopped' | 'error';
 
+/** Test-time tries: the puzzle run as `tries` copies under its symmetries (hrm_tries in solve.rs). */
+export interface HrmTriesRequest { task: Task; input: number[]; tries: number; segments: number }
+export interface HrmTriesResult {
+  /** A copy's answer, mapped back, passed the rules check. */
+  solved: boolean;
+  /** That answer (else the unaugmented copy's after the last segment), cells of the drawn grid. */
+  answer: number[];
+  /** The copy that solved it (0 = the puzzle as given), -1 if none did. */
+  copy: number;
+  segment: number;
+  tries: number;
+  ms: number;
+}
+
 /** Request name → [request body, reply body]. */
 export interface Api {
   hello: [Record<string, never>, Hello];
@@ -124,6 +138,7 @@ export interface Api {
   'hrm.load': [{ weights: Uint8Array; config: string | null; name: string; backend: BackendChoice }, { model: HrmModel; backend: HrmBackend }];
   'hrm.backend': [{ backend: BackendChoice }, { backends: HrmBackend[] }];
   'hrm.stop': [Record<string, never>, { stopped: boolean }];
+  'hrm.tries': [HrmTriesRequest, HrmTriesResult];
   // ---- training in the tab (train-worker.ts) ----
   'train.catalog': [Record<string, never>, TrainCatalog];
   'train.start': [TrainChoice, TrainSnapshot];

@@ -78,6 +78,7 @@ const handlers: Handlers = {
   'hrm.load': ({ weights, config, name, backend }) => hrm.load(weights, config, name, backend),
   'hrm.backend': async ({ backend }) => ({ backends: await hrm.setBackend(backend) }),
   'hrm.stop': async () => ({ stopped: await hrm.stop() }),
+  'hrm.tries': (req) => hrm.tries(req),
   'train.catalog': () => training.catalog(),
   'train.start': (choice) => training.start(choice),
   'train.pause': ({ reason }) => training.pause(reason),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cropStep, embedMaze, mismatch, pathIsValid, predictedPath, resolveBackend } from '../src/hrm-input';
+import { cropStep, cropTokens, embedMaze, mismatch, pathIsValid, predictedPath, resolveBackend } from '../src/hrm-input';
 import type { TraceStep } from '../src/trace';
 
 const sudokuModel = { task: 'sudoku' as const, seqLen: 81, vocab: 11, size: 9 };
@@ -41,6 +41,11 @@ describe('embedding a smaller maze in the model\'s size', () => {
     // cells 0, 1, 3, 4 of the 3x3 grid, two tokens each
     expect([...c.probs!]).toEqual([0, 1, 2, 3, 6, 7, 8, 9]);
     expect(cropStep(step, { inner: 3, outer: 3 }, 2)).toBe(step);
+  });
+  it('crops an answer of the outer grid (tries) back to the drawn maze', () => {
+    const { tokens, place } = embedMaze(small, 3);
+    expect(cropTokens(tokens, place)).toEqual(small);
+    expect(cropTokens([3, 5, 1, 9, 4, 1, 1, 1, 1], place)).toEqual([3, 5, 9, 4]);
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeResult, describeRunning } from '../src/hrm-panel';
+import { describeResult, describeRunning, describeTries } from '../src/hrm-panel';
 import { PcaPlot, pcaGeometry } from '../src/plots';
 import type { Trace } from '../src/trace';
 import { syntheticTrace } from './synthetic-trace';
@@ -45,5 +45,16 @@ describe('the PCA plot', () => {
     p.setCursor('L', 1);
     expect(p.element.querySelectorAll('.cursor')).toHaveLength(1);
     expect(p.element.textContent).toMatch(/PC1 80% · PC2 20%/);
+  });
+});
+
+describe('the tries status line', () => {
+  const r = { solved: true, answer: [], copy: 3, segment: 1, tries: 8, ms: 1500 };
+  it('names the copy (1-based), what it was, the segments and the time', () => {
+    expect(describeTries('sudoku', r, 16)).toBe('Copy 4 of 8 (digits relabelled, rows and columns shuffled) passed the rules check after 1 segment; its answer, mapped back, is shown on the board (1.5 s).');
+    expect(describeTries('maze', { ...r, copy: 0, segment: 5 }, 16)).toMatch(/^Copy 1 of 8 \(the puzzle as given\) passed the rules check after 5 segments; .* on the maze/);
+  });
+  it('says when no copy passed, and points at the exact solver', () => {
+    expect(describeTries('sudoku', { ...r, solved: false, copy: -1 }, 16)).toMatch(/^None of the 8 copies' answers passed the rules check within 16 segments .*exact solver/);
   });
 });

@@ -28,6 +28,9 @@ use crate::backend::gpu::GpuBackend;
 use crate::backend::{Backend, CpuBackend};
 use crate::checkpoint::DType;
 use crate::model::{Batch, CallInfo, Carry, Hrm, Module, Observer};
+use crate::puzzle_eval::{argmax_tokens, choose_answer, tried_batch, TRIES_SEED};
+use crate::puzzles::metrics::PuzzleKind;
+use crate::puzzles::symmetry::{symmetries, TokenSymmetry};
 use crate::{Checkpoint, Config, LossType};
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -39,6 +42,7 @@ export interface HrmBackendInfo { backend: 'cpu' | 'webgpu'; adapter: string; so
 export interface HrmStep { module: 'L' | 'H'; h_cycle: number; l_step: number; residual: number;
   prediction: Uint8Array; confidence: Float32Array; probs: Float32Array }
 export interface HrmSegment { segment: number; q_halt: number; q_continue: number; steps: HrmStep[] }
+export interface HrmTries { solved: boolean; answer: Uint8Array; copy: number; segment: number; tries: number }
 export interface HrmPca { l: Float32Array; h: Float32Array; explained_l: number[]; explained_h: number[]; truncated: boolean }
 "#;
 
@@ -388,6 +392,79 @@ impl<B: Backend> Loaded<B> {
         run.segment += 1;
         Ok(o.into())
     }
+}
+
+/// Test-time tries (`hrm eval --tries`): runs `tokens` as `tries` copies, the others under symmetries
+/// of the puzzle, for up to `segments` segments, and stops at the first segment where a copy's
+/// answer, mapped back, passes the rules check. Its own carry: the watched run is left as it is.
+/// `answer` is that answer (or, unsolved, the unaugmented copy's after the last segment); `copy` is
+/// the copy's index (0 = the puzzle as given), `segment` the segments it took.
+#[wasm_bindgen(unchecked_return_type = "HrmTries")]
+pub async fn hrm_tries(slot: String, tokens: Vec<u8>, tries: u32, segments: u32) -> Result<JsValue, JsError> {
+    let mut s = take(&slot)?;
+    let kind = match s.ck.config.vocab_size {
+        11 => Ok(PuzzleKind::Sudoku),
+        6 => Ok(PuzzleKind::Maze),
+        v => Err(JsError::new(&format!("tries need a Sudoku or maze model, not one of vocab {v}"))),
+    };
+    let r = match kind {
+        Err(e) => Err(e),
+        Ok(kind) => match &mut s.engine {
+            Engine::Cpu(l) => try_copies(&mut l.model, kind, &tokens, tries as usize, segments as usize).await,
+            Engine::Gpu(l, _) => {
+                let r = try_copies(&mut l.model, kind, &tokens, tries as usize, segments as usize).await;
+                match l.model.backend().error() {
+                    Some(e) => Err(err(format!("{e} (switch to the CPU backend)"))),
+                    None => r,
+                }
+            }
+        },
+    };
+    put(&slot, s);
+    let (answer, copy, segment) = r?;
+    let o = Object::new();
+    set(&o, "solved", copy.is_some());
+    set(&o, "answer", Uint8Array::from(answer.iter().map(|&t| t.clamp(0, 255) as u8).collect::<Vec<u8>>().as_slice()));
+    set(&o, "copy", copy.map_or(-1, |c| c as i32));
+    set(&o, "segment", segment as u32);
+    set(&o, "tries", tries);
+    Ok(o.into())
+}
+
+async fn try_copies<B: Backend>(model: &mut Hrm<B>, kind: PuzzleKind, tokens: &[u8], tries: usize, segments: usize) -> Result<(Vec<i32>, Option<usize>, usize), JsError> {
+    let seq = model.config().seq_len;
+    if tokens.len() != seq {
+        return Err(JsError::new(&format!("the puzzle has {} cells but this model reads {seq}", tokens.len())));
+    }
+    if tries == 0 || segments == 0 {
+        return Err(JsError::new("tries need at least one copy and one segment"));
+    }
+    let syms = symmetries(kind, seq, tries, TRIES_SEED).map_err(err)?;
+    let inverses: Vec<TokenSymmetry> = syms.iter().map(TokenSymmetry::inverse).collect();
+    let input: Vec<i32> = tokens.iter().map(|&t| t as i32).collect();
+    let one = Batch::new(1, seq, input.clone(), vec![-100; seq], vec![0]).map_err(err)?;
+    one.validate(model.config()).map_err(err)?;
+    let batch = tried_batch(&one, &syms);
+    let trained = model.config().halt_max_steps;
+    // rows halt only at the last segment, as in `hrm eval`
+    model.set_halt_max_steps(segments);
+    let mut carry = model.initial_carry(&batch);
+    let mut last = (input.clone(), None, 0);
+    let mut result = Ok(());
+    for k in 0..segments {
+        if let Err(e) = model.eval_segment(&mut carry, &batch, None).await {
+            result = Err(err(e));
+            break;
+        }
+        let pred = argmax_tokens(&model.read_logits().await, model.config().vocab_size);
+        let (answer, copy) = choose_answer(kind, &input, &pred, &inverses);
+        last = (answer, copy, k + 1);
+        if copy.is_some() {
+            break;
+        }
+    }
+    model.set_halt_max_steps(trained);
+    result.map(|_| last)
 }
 
 /// Per sequence position (puzzle positions `0..p` dropped): argmax token, its probability and the
