@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use crate::backend::Backend;
 use crate::dataset;
 use crate::model::{Batch, Hrm, ModelError};
-use crate::puzzles::metrics::{score, sudoku_valid, maze_valid, Accuracy, PuzzleKind};
+use crate::puzzles::metrics::{passes_rules, score, Accuracy, PuzzleKind};
 use crate::puzzles::symmetry::{symmetries, TokenSymmetry};
 
 impl From<dataset::Batch> for Batch {
@@ -140,15 +140,6 @@ pub fn choose_answer(kind: PuzzleKind, input: &[i32], preds: &[i32], inverses: &
         }
     }
     (back(0), None)
-}
-
-/// The rules check of an answer (the label is not read).
-fn passes_rules(kind: PuzzleKind, input: &[i32], answer: &[i32]) -> bool {
-    let b = |x: &[i32]| x.iter().map(|&v| u8::try_from(v).unwrap_or(u8::MAX)).collect::<Vec<u8>>();
-    match kind {
-        PuzzleKind::Sudoku => sudoku_valid(&b(input), &b(answer)),
-        PuzzleKind::Maze => maze_valid(&b(input), &b(answer)),
-    }
 }
 
 async fn evaluate_batch<B: Backend>(model: &mut Hrm<B>, batch: &Batch, kind: PuzzleKind, opts: EvalOptions, syms: &[TokenSymmetry], report: &mut PuzzleReport) -> Result<(), ModelError> {

@@ -95,12 +95,22 @@ where
     }
     let lengths_agree = labels.len() == prediction.len() && inputs.len() == prediction.len();
     let exact = lengths_agree && labelled > 0 && correct == labelled;
-    let valid = lengths_agree
+    let valid = lengths_agree && passes_rules(kind, inputs, prediction);
+    ExampleScore { labelled, correct, exact, valid }
+}
+
+/// The rules check of an answer, from the puzzle and the answer alone (no label): a complete
+/// Sudoku keeping the givens, or exactly one shortest S-G path ([`sudoku_valid`], [`maze_valid`]).
+pub fn passes_rules<I, P>(kind: PuzzleKind, inputs: &[I], prediction: &[P]) -> bool
+where
+    I: Copy + Into<i64>,
+    P: Copy + Into<i64>,
+{
+    inputs.len() == prediction.len()
         && match kind {
             PuzzleKind::Sudoku => sudoku_valid(&to_u8(inputs), &to_u8(prediction)),
             PuzzleKind::Maze => maze_valid(&to_u8(inputs), &to_u8(prediction)),
-        };
-    ExampleScore { labelled, correct, exact, valid }
+        }
 }
 
 /// Tokens outside 0..=255 become 255, which no decoder accepts.
