@@ -125,16 +125,24 @@ fn put(slot: &str, s: Slot) {
     SLOTS.with(|m| m.borrow_mut().insert(slot.to_string(), Some(s)));
 }
 
+/// The puzzle a model reads, from its shape: 81 cells of 11 tokens, or a square grid of 6.
+fn task_of(c: &Config) -> Option<PuzzleKind> {
+    let side = (c.seq_len as f64).sqrt().round() as usize;
+    match c.vocab_size {
+        11 if c.seq_len == 81 => Some(PuzzleKind::Sudoku),
+        6 if side * side == c.seq_len => Some(PuzzleKind::Maze),
+        _ => None,
+    }
+}
+
 /// What the page needs to know about a model: its task (from its shape), sizes and recurrence.
 fn model_info(ck: &Checkpoint) -> JsValue {
     let c = &ck.config;
     let side = (c.seq_len as f64).sqrt().round() as usize;
-    let task = if c.seq_len == 81 && c.vocab_size == 11 {
-        "sudoku"
-    } else if c.vocab_size == 6 && side * side == c.seq_len {
-        "maze"
-    } else {
-        "unknown"
+    let task = match task_of(c) {
+        Some(PuzzleKind::Sudoku) => "sudoku",
+        Some(PuzzleKind::Maze) => "maze",
+        None => "unknown",
     };
     let o = Object::new();
     set(&o, "task", task);
@@ -402,11 +410,8 @@ impl<B: Backend> Loaded<B> {
 #[wasm_bindgen(unchecked_return_type = "HrmTries")]
 pub async fn hrm_tries(slot: String, tokens: Vec<u8>, tries: u32, segments: u32) -> Result<JsValue, JsError> {
     let mut s = take(&slot)?;
-    let kind = match s.ck.config.vocab_size {
-        11 => Ok(PuzzleKind::Sudoku),
-        6 => Ok(PuzzleKind::Maze),
-        v => Err(JsError::new(&format!("tries need a Sudoku or maze model, not one of vocab {v}"))),
-    };
+    let c = &s.ck.config;
+    let kind = task_of(c).ok_or_else(|| JsError::new(&format!("tries need a Sudoku or maze model, not one of {} cells and vocab {}", c.seq_len, c.vocab_size)));
     let r = match kind {
         Err(e) => Err(e),
         Ok(kind) => match &mut s.engine {
