@@ -81,15 +81,20 @@ export class HrmHost {
     return true;
   }
 
-  async solve(req: HrmSolveRequest): Promise<{ runId: number }> {
-    const model = this.models.get(req.task);
-    if (!model) throw new Error(`No ${req.task} model is loaded: choose one from the list or drop a checkpoint file.`);
-    const bad = mismatch(model, req.task, req.input.length);
-    if (bad) throw new Error(`Cannot run this model on this ${req.task}: ${bad}.`);
+  /** The loaded model for the task, the input as its tokens and where a drawn maze sits in its grid;
+   *  checks the shape and ends the run in progress. */
+  private async prepare(task: Task, input: number[]): Promise<{ model: HrmModel; tokens: number[]; place: Placement }> {
+    const model = this.models.get(task);
+    if (!model) throw new Error(`No ${task} model is loaded: choose one from the list or drop a checkpoint file.`);
+    const bad = mismatch(model, task, input.length);
+    if (bad) throw new Error(`Cannot run this model on this ${task}: ${bad}.`);
     await this.stop();
-    let place: Placement = { inner: model.size, outer: model.size };
-    let tokens = req.input;
-    if (req.task === 'maze') ({ tokens, place } = embedMaze(req.input, model.size));
+    if (task === 'maze') return { model, ...embedMaze(input, model.size) };
+    return { model, tokens: input, place: { inner: model.size, outer: model.size } };
+  }
+
+  async solve(req: HrmSolveRequest): Promise<{ runId: number }> {
+    const { model, tokens, place } = await this.prepare(req.task, req.input);
     this.wasm.hrm_start(req.task, Uint8Array.from(tokens), req.resume === true);
     const id = this.nextRun++;
     const run = { id, stop: false, done: Promise.resolve() };
@@ -100,14 +105,7 @@ export class HrmHost {
 
   /** Test-time tries on the puzzle (the watched run is stopped first; its states are kept). */
   async tries(req: HrmTriesRequest): Promise<HrmTriesResult> {
-    const model = this.models.get(req.task);
-    if (!model) throw new Error(`No ${req.task} model is loaded: choose one from the list or drop a checkpoint file.`);
-    const bad = mismatch(model, req.task, req.input.length);
-    if (bad) throw new Error(`Cannot run this model on this ${req.task}: ${bad}.`);
-    await this.stop();
-    let place: Placement = { inner: model.size, outer: model.size };
-    let tokens = req.input;
-    if (req.task === 'maze') ({ tokens, place } = embedMaze(req.input, model.size));
+    const { tokens, place } = await this.prepare(req.task, req.input);
     const t0 = performance.now();
     const r = await this.wasm.hrm_tries(req.task, Uint8Array.from(tokens), req.tries, req.segments);
     return { solved: r.solved, answer: cropTokens(r.answer, place), copy: r.copy, segment: r.segment, tries: r.tries, ms: performance.now() - t0 };
