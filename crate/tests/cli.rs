@@ -89,20 +89,29 @@ fn eval_reports_each_maze_side() {
     let _ = std::fs::remove_dir_all(&run);
 }
 
+/// A TINY run of 6 steps (warm-up 1, cosine to lr * 0.1) trained to its end in a fresh scratch dir.
+fn finished_run(name: &str) -> PathBuf {
+    let run = scratch(name);
+    let mut args = vec!["train", "--out", run.to_str().unwrap(), "--warmup", "1", "--lr-min-ratio", "0.1"];
+    args.extend_from_slice(TINY);
+    hrm(&args);
+    run
+}
+
+/// (step, lr) of every training line of a run's train.jsonl.
+fn train_lrs(run: &Path) -> Vec<(u64, f64)> {
+    let text = std::fs::read_to_string(run.join("train.jsonl")).unwrap();
+    text.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()).filter(|v| v["kind"] == "train").map(|v| (v["step"].as_u64().unwrap(), v["lr"].as_f64().unwrap())).collect()
+}
+
 /// `--resume --extend --steps N` continues a finished run to N steps on a lengthened schedule: the
 /// lr rises again after the old schedule's end (it had reached its minimum), the state records the
 /// new length, and a shorter --steps is refused.
 #[test]
 fn a_finished_run_is_extended() {
-    let run = scratch("extend");
+    let run = finished_run("extend");
     let r = run.to_str().unwrap();
-    let mut args = vec!["train", "--out", r, "--warmup", "1", "--lr-min-ratio", "0.1"];
-    args.extend_from_slice(TINY);
-    hrm(&args);
-    let lrs = || -> Vec<(u64, f64)> {
-        let text = std::fs::read_to_string(run.join("train.jsonl")).unwrap();
-        text.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()).filter(|v| v["kind"] == "train").map(|v| (v["step"].as_u64().unwrap(), v["lr"].as_f64().unwrap())).collect()
-    };
+    let lrs = || train_lrs(&run);
     assert_eq!(lrs().len(), 6);
     // without --extend a finished run has nothing left to do
     hrm(&["train", "--out", r, "--resume", "--quiet", "--threads", "1", "--steps", "9"]);
@@ -124,14 +133,10 @@ fn a_finished_run_is_extended() {
 /// the schedule now starts); a restart that does not end after the current step is refused.
 #[test]
 fn a_finished_run_is_restarted_at_a_chosen_lr() {
-    let run = scratch("restart");
+    let run = finished_run("restart");
     let r = run.to_str().unwrap();
-    let mut args = vec!["train", "--out", r, "--warmup", "1", "--lr-min-ratio", "0.1"];
-    args.extend_from_slice(TINY);
-    hrm(&args);
     hrm(&["train", "--out", r, "--resume", "--extend", "--restart-lr", "2e-4", "--quiet", "--threads", "1", "--steps", "9"]);
-    let text = std::fs::read_to_string(run.join("train.jsonl")).unwrap();
-    let lr: Vec<(u64, f64)> = text.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()).filter(|v| v["kind"] == "train").map(|v| (v["step"].as_u64().unwrap(), v["lr"].as_f64().unwrap())).collect();
+    let lr = train_lrs(&run);
     assert_eq!(lr.iter().map(|x| x.0).collect::<Vec<_>>(), (1..=9).collect::<Vec<_>>());
     // steps 7, 8, 9 are the restarted 3-step cosine's steps 1, 2, 3: 2e-4 * (0.1 + 0.9 * (1 + cos(pi k/3)) / 2)
     for (k, &(step, got)) in lr[6..].iter().enumerate() {
