@@ -11,8 +11,8 @@
 //! copies side by side, the first as given and the others under symmetries of the puzzle
 //! ([`crate::puzzles::symmetry`]). After each segment the puzzle's answer is the first copy's answer,
 //! mapped back, that passes the rules check (a complete Sudoku keeping the givens, a shortest S–G
-//! path: the label is never read), else the unaugmented copy's. Under ACT a verified answer also
-//! stops the puzzle.
+//! path: the label is never read), else the unaugmented copy's. A verified answer is kept from then
+//! on (as the page stops at it), and under ACT it also stops the puzzle.
 //!
 //! Async and clock-free like the trainer, so the page can run it too.
 
@@ -142,6 +142,19 @@ pub fn choose_answer(kind: PuzzleKind, input: &[i32], preds: &[i32], inverses: &
     (back(0), None)
 }
 
+/// A puzzle's answer after a segment: the answer verified at an earlier segment if there is one,
+/// else [`choose_answer`]'s, which is kept in `verified` from now on if it passed the rules check.
+pub fn answer_after_segment(kind: PuzzleKind, input: &[i32], preds: &[i32], inverses: &[TokenSymmetry], verified: &mut Option<Vec<i32>>) -> Vec<i32> {
+    if let Some(v) = verified {
+        return v.clone();
+    }
+    let (p, copy) = choose_answer(kind, input, preds, inverses);
+    if copy.is_some() {
+        *verified = Some(p.clone());
+    }
+    p
+}
+
 async fn evaluate_batch<B: Backend>(model: &mut Hrm<B>, batch: &Batch, kind: PuzzleKind, opts: EvalOptions, syms: &[TokenSymmetry], report: &mut PuzzleReport) -> Result<(), ModelError> {
     let (rows, seq, vocab, k_n) = (batch.rows, batch.seq_len, model.config().vocab_size, syms.len());
     let inverses: Vec<TokenSymmetry> = syms.iter().map(TokenSymmetry::inverse).collect();
@@ -150,18 +163,31 @@ async fn evaluate_batch<B: Backend>(model: &mut Hrm<B>, batch: &Batch, kind: Puz
     let mut carry = model.initial_carry(run);
     // Per row: the answer so far and the segment it was taken at (None = still thinking, under ACT).
     let mut answer: Vec<Option<(Vec<i32>, usize)>> = vec![None; rows];
+    // Per row: the first answer that passed the rules check. It is kept for every later segment, as
+    // the page keeps it: a later segment can only lose a valid answer, never find a better one.
+    let mut verified: Vec<Option<Vec<i32>>> = vec![None; rows];
     for k in 0..opts.segments {
+        if verified.iter().all(Option::is_some) {
+            // Every puzzle holds a verified answer: the remaining segments would change nothing.
+            for (r, v) in verified.iter().enumerate() {
+                let p = v.as_ref().expect("checked above");
+                for acc in report.by_segment.iter_mut().skip(k) {
+                    acc.add(&score(kind, batch.input_row(r), batch.label_row(r), p));
+                }
+                answer[r].get_or_insert_with(|| (p.clone(), opts.segments));
+            }
+            break;
+        }
         let out = model.eval_segment(&mut carry, run, None).await?;
         let pred = argmax_tokens(&model.read_logits().await, vocab);
         for r in 0..rows {
             let input = batch.input_row(r);
-            let (p, verified) = choose_answer(kind, input, &pred[r * k_n * seq..(r + 1) * k_n * seq], &inverses);
-            let verified_now = verified.is_some();
+            let p = answer_after_segment(kind, input, &pred[r * k_n * seq..(r + 1) * k_n * seq], &inverses, &mut verified[r]);
             if let Some(acc) = report.by_segment.get_mut(k) {
                 acc.add(&score(kind, input, batch.label_row(r), &p));
             }
             let first = r * k_n;
-            let halts_here = k + 1 == opts.segments || (opts.act && (verified_now || out.q_halt[first] > out.q_continue[first]));
+            let halts_here = k + 1 == opts.segments || (opts.act && (verified[r].is_some() || out.q_halt[first] > out.q_continue[first]));
             if answer[r].is_none() && halts_here {
                 answer[r] = Some((p, k + 1));
             }
@@ -242,6 +268,29 @@ mod tests {
         assert_eq!(choose_answer(PuzzleKind::Sudoku, &input, &preds, &inverses[..2]), (wrong.clone(), None));
         // one copy: its answer as it is, not checked
         assert_eq!(choose_answer(PuzzleKind::Sudoku, &input, &wrong, &inverses[..1]), (wrong, None));
+    }
+
+    /// Once a copy's answer passed the rules check it stays the puzzle's answer, though every copy
+    /// is wrong at a later segment; before that the unverified answer follows the segments.
+    #[test]
+    fn a_verified_answer_is_kept_at_later_segments() {
+        let mut rng = crate::puzzles::PuzzleRng::new(9);
+        let g = crate::puzzles::sudoku::generate(crate::puzzles::sudoku::Band::Medium, &mut rng).unwrap();
+        let tok = |x: &[u8]| x.iter().map(|&v| v as i32).collect::<Vec<i32>>();
+        let (input, solution) = (tok(&g.puzzle.to_tokens()), tok(&g.solution.to_tokens()));
+        let syms = symmetries(PuzzleKind::Sudoku, 81, 2, TRIES_SEED).unwrap();
+        let inverses: Vec<TokenSymmetry> = syms.iter().map(TokenSymmetry::inverse).collect();
+        let copies = |a: &[i32], b: &[i32]| [syms[0].apply(a), syms[1].apply(b)].concat();
+        let (mut wrong1, mut wrong2) = (solution.clone(), solution.clone());
+        wrong1.swap(3, 4);
+        wrong2.swap(5, 6);
+        let mut kept = None;
+        let seg1 = answer_after_segment(PuzzleKind::Sudoku, &input, &copies(&wrong1, &wrong1), &inverses, &mut kept);
+        assert_eq!((seg1, kept.is_some()), (wrong1.clone(), false));
+        let seg2 = answer_after_segment(PuzzleKind::Sudoku, &input, &copies(&wrong2, &solution), &inverses, &mut kept);
+        assert_eq!(seg2, solution);
+        let seg3 = answer_after_segment(PuzzleKind::Sudoku, &input, &copies(&wrong1, &wrong2), &inverses, &mut kept);
+        assert_eq!(seg3, solution, "the verified answer of segment 2 is kept");
     }
 
     /// With copies and nothing verified (an untrained model), every answer is the first copy's,
