@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeResult, describeRunning, describeTries } from '../src/hrm-panel';
+import { describeResult, describeRunning, describeTries, triesPlan } from '../src/hrm-panel';
 import { PcaPlot, pcaGeometry } from '../src/plots';
 import type { Trace } from '../src/trace';
 import { syntheticTrace } from './synthetic-trace';
@@ -45,6 +45,15 @@ describe('the PCA plot', () => {
     p.setCursor('L', 1);
     expect(p.element.querySelectorAll('.cursor')).toHaveLength(1);
     expect(p.element.textContent).toMatch(/PC1 80% · PC2 20%/);
+  });
+});
+
+describe('the tries plan', () => {
+  it('runs a Sudoku as 16 copies for at least 32 segments and a maze as its 8 orientations for at least 16', () => {
+    expect(triesPlan('sudoku', 16)).toEqual({ tries: 16, segments: 32 });
+    expect(triesPlan('sudoku', 48)).toEqual({ tries: 16, segments: 48 });
+    expect(triesPlan('maze', 4)).toEqual({ tries: 8, segments: 16 });
+    expect(triesPlan('maze', 20)).toEqual({ tries: 8, segments: 20 });
   });
 });
 
