@@ -23,6 +23,16 @@ export async function detectBackend(gpu: GpuLike | undefined): Promise<BackendRe
   return { webgpu: 'available', fallbackAdapter: fallback, adapter: name };
 }
 
+/**
+ * The error of a wasm module that would not start, saying what the page needs: its build uses
+ * WebAssembly SIMD (.cargo/config.toml), which browsers before Chrome/Edge 91, Firefox 89 and
+ * Safari 16.4 cannot compile.
+ */
+export function wasmStartError(e: unknown): Error {
+  const why = e instanceof Error ? e.message : String(e);
+  return new Error(`this browser could not start the page's WebAssembly module, which needs WebAssembly SIMD (Chrome or Edge 91+, Firefox 89+, Safari 16.4+): ${why}`);
+}
+
 /** One sentence for the header. */
 export function describeBackend(r: BackendReport): string {
   switch (r.webgpu) {

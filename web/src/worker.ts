@@ -3,7 +3,7 @@
 // freezes. It answers every request of protocol.ts exactly once.
 
 import init, * as wasm from '../pkg/hrm.js';
-import { detectBackend } from './backend';
+import { detectBackend, wasmStartError } from './backend';
 import { HrmHost } from './hrm-worker';
 import type { Api, Hello, Kind, ReplyMsg, RequestMsg } from './protocol';
 import { TrainLoop, type SessionFactory } from './train-worker';
@@ -11,7 +11,10 @@ import { defaultStore } from './train-store';
 
 declare const self: DedicatedWorkerGlobalScope;
 
-const ready = init();
+// Every request waits for the module; one that did not compile answers each with what is needed.
+const ready = init().catch((e: unknown) => {
+  throw wasmStartError(e);
+});
 
 // The HRM models and runs (hrm-worker.ts); the adapter report is asked once.
 let report: ReturnType<typeof detectBackend> | null = null;

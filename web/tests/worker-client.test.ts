@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { WorkerClient, WorkerError, latestOnly, type Endpoint } from '../src/worker-client';
 import type { RequestMsg, WorkerEvent } from '../src/protocol';
-import { detectBackend, describeBackend } from '../src/backend';
+import { detectBackend, describeBackend, wasmStartError } from '../src/backend';
 
 /** An in-memory endpoint that answers like the worker would. */
 class FakeEndpoint implements Endpoint {
@@ -42,6 +42,14 @@ describe('worker protocol', () => {
     resolvers[0]!(1);
     await expect(second).resolves.toBe(2);
     await expect(first).resolves.toBeUndefined();
+  });
+});
+
+describe('a wasm module that does not start', () => {
+  it('says the page needs WebAssembly SIMD and keeps the browser\'s own error', () => {
+    const e = wasmStartError(new WebAssembly.CompileError('Compiling function #12 failed: invalid opcode 0xfd'));
+    expect(e.message).toMatch(/^this browser could not start the page's WebAssembly module, which needs WebAssembly SIMD \(.*Safari 16\.4\+\): Compiling function #12 failed: invalid opcode 0xfd$/);
+    expect(wasmStartError('no memory').message).toMatch(/SIMD.*: no memory$/);
   });
 });
 
