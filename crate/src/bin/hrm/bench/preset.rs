@@ -200,6 +200,6 @@ pub fn run(preset: Preset, threads: usize, train_steps: usize, eval_segments: us
         (Some(a), Some(b), Some(c)) => println!("peak RSS (VmHWM): {a:.0} MiB at start, {b:.0} MiB after training, {c:.0} MiB after eval"),
         _ => println!("peak RSS: not available (no /proc/self/status)"),
     }
-    println!("(ratio > 1 = faster than the official PyTorch figure; the machine may be shared, see README)");
+    println!("(ratio > 1 = faster than the issue's PyTorch figure, measured at another moment; for the same moment run tests/torch/hrm_torch.py --preset beside this, see README \"CPU speed\")");
     Ok(())
 }
