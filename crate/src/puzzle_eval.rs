@@ -171,8 +171,10 @@ async fn evaluate_batch<B: Backend>(model: &mut Hrm<B>, batch: &Batch, kind: Puz
             // Every puzzle holds a verified answer: the remaining segments would change nothing.
             for (r, v) in verified.iter().enumerate() {
                 let p = v.as_ref().expect("checked above");
+                let s = score(kind, batch.input_row(r), batch.label_row(r), p);
+                // the segments not run (an iterator skip, not a skipped test)
                 for acc in report.by_segment.iter_mut().skip(k) {
-                    acc.add(&score(kind, batch.input_row(r), batch.label_row(r), p));
+                    acc.add(&s);
                 }
                 answer[r].get_or_insert_with(|| (p.clone(), opts.segments));
             }
