@@ -1,6 +1,7 @@
 // Which compute backends exist here. The wasm CPU path always does; WebGPU only with an adapter,
 // and a software-fallback adapter (SwiftShader in headless Chromium) is usually slower than the CPU.
 
+import { errorText } from './errors';
 import type { BackendReport } from './protocol';
 
 type GpuLike = { requestAdapter(): Promise<GPUAdapter | null> };
@@ -29,8 +30,7 @@ export async function detectBackend(gpu: GpuLike | undefined): Promise<BackendRe
  * Safari 16.4 cannot compile.
  */
 export function wasmStartError(e: unknown): Error {
-  const why = e instanceof Error ? e.message : String(e);
-  return new Error(`this browser could not start the page's WebAssembly module, which needs WebAssembly SIMD (Chrome or Edge 91+, Firefox 89+, Safari 16.4+): ${why}`);
+  return new Error(`this browser could not start the page's WebAssembly module, which needs WebAssembly SIMD (Chrome or Edge 91+, Firefox 89+, Safari 16.4+): ${errorText(e)}`);
 }
 
 /** One sentence for the header. */

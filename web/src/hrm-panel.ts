@@ -16,13 +16,13 @@ import type { Task, Trace } from './trace';
 import { PlayerControls, TracePlayer, TraceView } from './trace-player';
 import type { Settings } from './url-state';
 import type { WorkerClient } from './worker-client';
+import { errorText } from './errors';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
   const e = document.getElementById(id);
   if (!e) throw new Error(`the page has no #${id}`);
   return e as T;
 };
-const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 export const MANIFEST_URL = new URL('models/manifest.json', document.baseURI).toString();
 

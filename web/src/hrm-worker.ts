@@ -7,11 +7,11 @@ import type * as Wasm from '../pkg/hrm.js';
 import { cropStep, cropTokens, embedMaze, mismatch, resolveBackend, type Placement } from './hrm-input';
 import type { BackendChoice, BackendReport, HrmBackend, HrmModel, HrmRunEnd, HrmSolveRequest, HrmTriesRequest, HrmTriesResult, WorkerEvent } from './protocol';
 import type { Task, TraceStep } from './trace';
+import { errorText } from './errors';
 
 type WasmApi = typeof Wasm;
 
 const yieldToEvents = (): Promise<void> => new Promise((r) => setTimeout(r, 0));
-const message = (e: unknown): string => (e instanceof Error ? e.message : typeof e === 'string' ? e : String(e));
 
 export class HrmHost {
   private models = new Map<Task, HrmModel>();
@@ -62,7 +62,7 @@ export class HrmHost {
       info = await this.wasm.hrm_set_backend(task, want);
     } catch (e) {
       if (want !== 'webgpu') throw e;
-      note = `WebGPU failed (${message(e)}), so the CPU (wasm) path runs.`;
+      note = `WebGPU failed (${errorText(e)}), so the CPU (wasm) path runs.`;
       info = await this.wasm.hrm_set_backend(task, 'cpu');
     }
     // wgpu cannot always tell a software adapter in the browser; the page's report can.
@@ -143,7 +143,7 @@ export class HrmHost {
       }
     } catch (e) {
       end = 'error';
-      error = message(e);
+      error = errorText(e);
     }
     let pca = null;
     if (end !== 'error') {
@@ -152,7 +152,7 @@ export class HrmHost {
         pca = { l: p.l, h: p.h, explainedL: [p.explained_l[0] ?? 0, p.explained_l[1] ?? 0] as [number, number],
           explainedH: [p.explained_h[0] ?? 0, p.explained_h[1] ?? 0] as [number, number], truncated: p.truncated };
       } catch (e) {
-        error = `PCA: ${message(e)}`;
+        error = `PCA: ${errorText(e)}`;
       }
     }
     if (this.active?.id === runId) this.active = null;

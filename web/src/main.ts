@@ -11,13 +11,13 @@ import { conflicts, formatMs, fromLine, toLine } from './sudoku';
 import { TrainingPanel } from './training-panel';
 import { readSettings, writeSettings, type Settings } from './url-state';
 import { WorkerClient, latestOnly } from './worker-client';
+import { errorText } from './errors';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
   const e = document.getElementById(id);
   if (!e) throw new Error(`the page has no #${id}`);
   return e as T;
 };
-const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 const randomSeed = (): number => crypto.getRandomValues(new Uint32Array(1))[0]!;
 
 const settings: Settings = readSettings(location.search);

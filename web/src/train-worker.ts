@@ -10,6 +10,7 @@ import type {
   TrainRun, TrainRunState, TrainSnapshot, TrainTaskInfo, TrainWeights, WorkerEvent,
 } from './protocol';
 import type { RunStore, SavedRun } from './train-store';
+import { errorText } from './errors';
 
 /** The wasm TrainSession (crate/src/wasm/train.rs), as this loop uses it. */
 export interface SessionLike {
@@ -87,7 +88,6 @@ export class RateMeter {
   }
 }
 
-const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 export class TrainLoop {
   private session: SessionLike | null = null;
@@ -177,7 +177,7 @@ export class TrainLoop {
     try {
       return [await f('webgpu'), note];
     } catch (e) {
-      return [await f('cpu'), `WebGPU training could not start (${message(e)}), so this run trains on the CPU (wasm).`];
+      return [await f('cpu'), `WebGPU training could not start (${errorText(e)}), so this run trains on the CPU (wasm).`];
     }
   }
 
@@ -188,7 +188,7 @@ export class TrainLoop {
     try {
       saved = await this.store.load();
     } catch (e) {
-      this.note = `The saved training run could not be read (${message(e)}); starting a new run replaces it.`;
+      this.note = `The saved training run could not be read (${errorText(e)}); starting a new run replaces it.`;
       return this.snapshot();
     }
     if (!saved) return this.snapshot();
@@ -204,7 +204,7 @@ export class TrainLoop {
       this.pausedBy = 'reload';
       this.note = '';
     } catch (e) {
-      this.note = `The saved training run could not be resumed (${message(e)}); starting a new run replaces it.`;
+      this.note = `The saved training run could not be resumed (${errorText(e)}); starting a new run replaces it.`;
     }
     return this.snapshot();
   }
@@ -256,7 +256,7 @@ export class TrainLoop {
     this.loop = this.steps().catch((e) => {
       this.state = 'paused';
       this.pausedBy = 'user';
-      this.note = `Training stopped: ${message(e)}`;
+      this.note = `Training stopped: ${errorText(e)}`;
       this.announce();
     });
   }
@@ -276,7 +276,7 @@ export class TrainLoop {
       await this.store.save({ version: 1, ...files, backend: run.backend, step, history: [...this.history], evals: [...this.evals], savedAt: Date.now() });
       this.savedStep = step;
     } catch (e) {
-      this.note = `The checkpoint could not be saved: ${message(e)}`;
+      this.note = `The checkpoint could not be saved: ${errorText(e)}`;
     }
   }
 

@@ -8,6 +8,7 @@ import { option } from './dom';
 import { LineChart, PALETTE } from './plots';
 import type { TrainCatalog, TrainChoice, TrainEvalPoint, TrainPauseReason, TrainProgress, TrainSnapshot, TrainWeights, WorkerEvent } from './protocol';
 import { controlsFor, series, statusLine, visibilityAction, type Controls } from './train-state';
+import { errorText } from './errors';
 
 export { etaSeconds, formatEta } from './train-state';
 
@@ -29,7 +30,6 @@ export interface TrainingHooks {
   download(w: TrainWeights): void;
 }
 
-const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 const EMPTY: TrainSnapshot = { state: 'idle', pausedBy: null, run: null, history: [], evals: [], savedStep: null, message: '' };
 

@@ -8,6 +8,7 @@ import { HrmHost } from './hrm-worker';
 import type { Api, Hello, Kind, ReplyMsg, RequestMsg } from './protocol';
 import { TrainLoop, type SessionFactory } from './train-worker';
 import { defaultStore } from './train-store';
+import { errorText } from './errors';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -91,7 +92,6 @@ const handlers: Handlers = {
   'train.weights': () => training.weights(),
 };
 
-const message = (e: unknown): string => (e instanceof Error ? e.message : typeof e === 'string' ? e : String(e));
 
 self.addEventListener('message', async (e: MessageEvent<RequestMsg>) => {
   const { id, kind, body } = e.data;
@@ -102,7 +102,7 @@ self.addEventListener('message', async (e: MessageEvent<RequestMsg>) => {
     if (!handler) throw new Error(`unknown request '${String(kind)}'`);
     reply = { id, ok: true, body: await handler(body) };
   } catch (err) {
-    reply = { id, ok: false, error: message(err) };
+    reply = { id, ok: false, error: errorText(err) };
   }
   self.postMessage(reply);
 });
