@@ -43,7 +43,10 @@ fn puzzle_emb_len_rounds_up() {
 
 #[test]
 fn json_round_trip() {
-    let c = visible();
+    let mut c = visible();
+    assert_eq!(Config::from_json_str(&c.to_json_string()).unwrap(), c);
+    c.pos_encodings = PosEncoding::Rope2d;
+    assert!(c.to_json_string().contains(r#""pos_encodings": "rope2d""#));
     assert_eq!(Config::from_json_str(&c.to_json_string()).unwrap(), c);
 }
 
@@ -76,6 +79,16 @@ fn errors_name_the_field() {
     assert!(with("hidden_siz", 64.into()).contains("`hidden_siz`"));
     assert!(with("num_heads", 5.into()).contains("`num_heads`"));
     assert!(with("pos_encodings", "alibi".into()).contains("`pos_encodings`"));
+    // rope2d needs a square grid (the visible config has 81 = 9x9) and head_dim a multiple of 4
+    let rope2d = |k: &str, v: serde_json::Value| {
+        let mut m = base.as_object().unwrap().clone();
+        m.insert("pos_encodings".into(), "rope2d".into());
+        m.insert(k.into(), v);
+        Config::from_json_str(&serde_json::Value::Object(m).to_string())
+    };
+    assert_eq!(rope2d("seq_len", 81.into()).unwrap().grid_side(), Some(9));
+    assert!(rope2d("seq_len", 80.into()).unwrap_err().to_string().contains("`seq_len` is 80, not a square grid"));
+    assert!(rope2d("hidden_size", 40.into()).unwrap_err().to_string().contains("head_dim 10"));
     assert!(with("hidden_size", (-1).into()).contains("`hidden_size`"));
     assert!(with("halt_exploration_prob", 2.0.into()).contains("`halt_exploration_prob`"));
     let mut m = base.as_object().unwrap().clone();

@@ -27,6 +27,17 @@ fn invalid(field: &str, problem: impl Into<String>) -> ConfigError {
 pub enum PosEncoding {
     Rope,
     Learned,
+    /// This project's extension (the official code has only `rope` and `learned`): RoPE over a square
+    /// grid's row and column, half the rotary pairs each, so the geometry a model learns does not
+    /// depend on the grid's width and carries from one maze size to another.
+    Rope2d,
+}
+
+impl PosEncoding {
+    /// Rotary encodings have no weights tied to the sequence length: a model can run on another one.
+    pub fn is_rotary(self) -> bool {
+        matches!(self, PosEncoding::Rope | PosEncoding::Rope2d)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -142,7 +153,8 @@ impl Config {
         let pos_encodings = match string("pos_encodings", None)?.as_str() {
             "rope" => PosEncoding::Rope,
             "learned" => PosEncoding::Learned,
-            other => return Err(invalid("pos_encodings", format!("must be \"rope\" or \"learned\", got {other:?}"))),
+            "rope2d" => PosEncoding::Rope2d,
+            other => return Err(invalid("pos_encodings", format!("must be \"rope\", \"learned\" or \"rope2d\", got {other:?}"))),
         };
         let loss_type = match string("loss_type", Some("stablemax_cross_entropy"))?.as_str() {
             "stablemax_cross_entropy" => LossType::StablemaxCrossEntropy,
@@ -210,6 +222,14 @@ impl Config {
         if self.pos_encodings == PosEncoding::Rope && self.head_dim() % 2 != 0 {
             return Err(invalid("num_heads", format!("gives an odd head_dim {} that RoPE cannot split", self.head_dim())));
         }
+        if self.pos_encodings == PosEncoding::Rope2d {
+            if self.head_dim() % 4 != 0 {
+                return Err(invalid("num_heads", format!("gives head_dim {}, which 2-D RoPE cannot split into row and column pairs (needs a multiple of 4)", self.head_dim())));
+            }
+            if self.grid_side().is_none() {
+                return Err(invalid("seq_len", format!("is {}, not a square grid, which rope2d needs", self.seq_len)));
+            }
+        }
         if !(self.expansion.is_finite() && self.expansion > 0.0) {
             return Err(invalid("expansion", "must be a positive number"));
         }
@@ -228,6 +248,12 @@ impl Config {
     /// `d = h // nh`.
     pub fn head_dim(&self) -> usize {
         self.hidden_size / self.num_heads
+    }
+
+    /// The side of the square grid the sequence lays out (Sudoku 9, a maze's n), if it is one.
+    pub fn grid_side(&self) -> Option<usize> {
+        let side = (self.seq_len as f64).sqrt().round() as usize;
+        (side * side == self.seq_len).then_some(side)
     }
 
     /// `P = ceil(puzzle_emb_ndim / h)`: how many sequence positions the puzzle embedding occupies.

@@ -211,6 +211,28 @@ fn bad_data_flags_are_named() {
     let _ = std::fs::remove_dir_all(&out);
 }
 
+/// `hrm eval` runs a rotary model on a grid of another size (the same weights, new position tables)
+/// and says so; a model with learned positions is refused with both lengths named.
+#[test]
+fn eval_runs_a_rotary_model_on_another_grid() {
+    let run = scratch("eval-other-grid");
+    for (pos, ok) in [("rope2d", true), ("learned", false)] {
+        let mut args = vec!["train", "--out", run.to_str().unwrap(), "--data", "maze", "--maze-size", "5", "--min-path", "2", "--pos", pos];
+        args.extend_from_slice(TINY);
+        hrm(&args);
+        let model = run.join("model.safetensors");
+        let eval = ["eval", model.to_str().unwrap(), "--data", "maze", "--maze-size", "7", "--count", "4", "--threads", "1"];
+        if ok {
+            let out = hrm(&eval);
+            assert!(out.contains("trained on 25 tokens; this set has 49") && out.contains("maze 7x7"), "{out}");
+        } else {
+            let err = hrm_fails(&eval);
+            assert!(err.contains("seq_len 25") && err.contains("seq_len 49"), "{err}");
+        }
+        let _ = std::fs::remove_dir_all(&run);
+    }
+}
+
 #[test]
 fn init_from_fine_tunes_a_checkpoint_and_refuses_other_shapes() {
     let (base, tuned) = (scratch("init-base"), scratch("init-tuned"));
@@ -228,9 +250,9 @@ fn init_from_fine_tunes_a_checkpoint_and_refuses_other_shapes() {
     assert!((t[0].1 - last).abs() < (t[0].1 - first).abs(), "fine-tuning starts from the trained weights: {} (base run {first} -> {last})", t[0].1);
     let err = hrm_fails(&["train", "--out", tuned.to_str().unwrap(), "--data", "maze", "--maze-size", "6", "--init-from", model.to_str().unwrap(), "--quiet"]);
     assert!(err.contains("seq_len 81"), "{err}");
-    // a RoPE model moves to another grid size (5x5 mazes -> 6x6); learned positions cannot
+    // a RoPE model (1-D or 2-D) moves to another grid size (5x5 mazes -> 6x6); learned positions cannot
     let (m5, m6) = (scratch("init-maze5"), scratch("init-maze6"));
-    for (pos, ok) in [("rope", true), ("learned", false)] {
+    for (pos, ok) in [("rope", true), ("rope2d", true), ("learned", false)] {
         let mut args = vec!["train", "--out", m5.to_str().unwrap(), "--data", "maze", "--maze-size", "5", "--min-path", "2", "--pos", pos];
         args.extend_from_slice(TINY);
         hrm(&args);

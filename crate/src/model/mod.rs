@@ -47,7 +47,7 @@ pub use segment::{CallInfo, Module, Observer};
 pub use weights::{buffer_specs, param_specs, BlockParams, Buffers, Params, PREFIX};
 
 use crate::backend::{AttnDims, Backend, EmbedDims, LmLossKind, LossDims};
-use crate::{Config, HostTensor, LossType, ParamStore, PosEncoding};
+use crate::{Config, HostTensor, LossType, ParamStore};
 use block::Rope;
 use segment::Work;
 
@@ -154,10 +154,7 @@ impl<B: Backend> Hrm<B> {
                 be.alloc(0)
             },
         };
-        let rope = (cfg.pos_encodings == PosEncoding::Rope).then(|| {
-            let (cos, sin) = crate::backend::cpu::rope::rope_tables(cfg.total_seq(), cfg.head_dim(), cfg.rope_theta);
-            Rope { cos: be.upload(&cos), sin: be.upload(&sin) }
-        });
+        let rope = crate::backend::cpu::rope::tables_for(cfg).map(|(cos, sin)| Rope { cos: be.upload(&cos), sin: be.upload(&sin) });
         let puzzle_grad = be.alloc(0);
         Ok(Hrm { be, cfg: cfg.clone(), params, buffers, rope, grads, puzzle_grad, work: None, next_carry: None })
     }

@@ -10,7 +10,7 @@ use hrm::backend::Backend;
 use hrm::model::Hrm;
 use hrm::puzzle_eval::{evaluate_puzzles, EvalOptions};
 use hrm::train::{evaluate, TrainMeta};
-use hrm::Checkpoint;
+use hrm::{Checkpoint, Config};
 use serde_json::json;
 
 use crate::source::{Source, SourceSpec};
@@ -74,7 +74,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     with_backend(&a.backend, |be| run_on(&a, be), |be| run_on(&a, be))?
 }
 
-fn run_on<B: Backend>(a: &Args, be: B) -> anyhow::Result<()> {
+fn run_on<B: Backend + Clone>(a: &Args, be: B) -> anyhow::Result<()> {
     if a.batch == 0 {
         bail!("--batch must be at least 1");
     }
@@ -90,7 +90,7 @@ fn run_on<B: Backend>(a: &Args, be: B) -> anyhow::Result<()> {
     if segments == 0 {
         bail!("--segments must be at least 1");
     }
-    let mut model = Hrm::new(be, &cfg, &ck.params)?;
+    let mut model = Hrm::new(be.clone(), &cfg, &ck.params)?;
 
     // One set per requested band for Sudoku, else the one set.
     let specs: Vec<SourceSpec> = match (&spec, a.bands.is_empty()) {
@@ -109,8 +109,17 @@ fn run_on<B: Backend>(a: &Args, be: B) -> anyhow::Result<()> {
     println!("{}: {} segments{}{tries}, seed {seed}", a.checkpoint.display(), segments, if a.act { ", ACT at evaluation" } else { "" });
     for spec in specs {
         let source = Source::open(spec.clone(), seed)?;
-        if cfg.seq_len != source.seq_len() || cfg.vocab_size != source.vocab_size() {
-            bail!("the model has seq_len {} and vocab {}, the data seq_len {} and vocab {}", cfg.seq_len, cfg.vocab_size, source.seq_len(), source.vocab_size());
+        if (cfg.seq_len != source.seq_len() && !cfg.pos_encodings.is_rotary()) || cfg.vocab_size != source.vocab_size() {
+            bail!("the model has seq_len {} and vocab {} ({:?} positions), the data seq_len {} and vocab {}", cfg.seq_len, cfg.vocab_size, cfg.pos_encodings, source.seq_len(), source.vocab_size());
+        }
+        if model.config().seq_len != source.seq_len() {
+            // Rotary positions have no weights tied to the length: the same weights read the other grid.
+            let cfg = Config { seq_len: source.seq_len(), ..cfg.clone() };
+            cfg.validate().with_context(|| format!("running the model on {}", set_name(&spec)))?;
+            model = Hrm::new(be.clone(), &cfg, &ck.params)?;
+        }
+        if cfg.seq_len != source.seq_len() {
+            println!("  (the model was trained on {} tokens; this set has {})", cfg.seq_len, source.seq_len());
         }
         let batches = source.held_out(seed, a.count, a.batch)?;
         let t = std::time::Instant::now();

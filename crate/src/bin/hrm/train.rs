@@ -155,7 +155,7 @@ pub struct Args {
     /// [puzzle_emb_ndim] (0 = no puzzle embedding)
     #[arg(long, default_value_t = 0)]
     pub puzzle_emb_ndim: usize,
-    /// [pos_encodings] rope | learned
+    /// [pos_encodings] rope | learned | rope2d (row and column, this project's extension for square grids)
     #[arg(long, default_value = "learned")]
     pub pos: String,
 
@@ -275,7 +275,8 @@ fn model_config(a: &Args, src: &Source) -> anyhow::Result<Config> {
     let pos_encodings = match a.pos.as_str() {
         "rope" => PosEncoding::Rope,
         "learned" => PosEncoding::Learned,
-        other => bail!("--pos: `{other}` is neither rope nor learned"),
+        "rope2d" => PosEncoding::Rope2d,
+        other => bail!("--pos: `{other}` is none of rope, learned, rope2d"),
     };
     let cfg = Config {
         batch_size: a.batch,
@@ -415,7 +416,7 @@ fn run_on<B: Backend + Clone>(a: &Args, be: B) -> anyhow::Result<()> {
                 let mut cfg = ck.config.clone();
                 // With RoPE no weight depends on the sequence length, so a model can move to another
                 // grid size (a curriculum over maze sides); learned positions and the vocabulary cannot.
-                let seq_ok = cfg.seq_len == source.seq_len() || cfg.pos_encodings == PosEncoding::Rope;
+                let seq_ok = cfg.seq_len == source.seq_len() || cfg.pos_encodings.is_rotary();
                 if !seq_ok || cfg.vocab_size != source.vocab_size() {
                     bail!(
                         "--init-from: the checkpoint has seq_len {} and vocab {} ({:?} positions), the data {} and {}",
