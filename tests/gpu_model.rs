@@ -63,6 +63,21 @@ fn gpu_backend() -> GpuBackend {
 #[test]
 fn eval_segments_equal_on_both_backends() {
     let (cfg, store, batches) = setup();
+    eval_segments_agree(&cfg, &store, &batches);
+}
+
+/// The parity weights with rope2d positions (the same weights; 81 = 9x9 cells): the GPU reads the 2-D
+/// tables as the CPU does, and they change the result (so the test would see them dropped).
+#[test]
+fn rope2d_eval_segments_equal_on_both_backends() {
+    let (cfg, store, batches) = setup();
+    let cfg2 = Config { pos_encodings: hrm::PosEncoding::Rope2d, ..cfg.clone() };
+    let last = eval_segments_agree(&cfg2, &store, &batches);
+    assert_ne!(last, eval_segments_agree(&cfg, &store, &batches), "rope2d gave the 1-D logits");
+}
+
+/// Runs every eval segment on both backends, checks they agree, returns the CPU's last logits.
+fn eval_segments_agree(cfg: &Config, store: &ParamStore, batches: &[Batch]) -> Vec<f32> {
     let mut cpu = Hrm::new(CpuBackend, &cfg, &store).unwrap();
     let mut gpu = Hrm::new(gpu_backend(), &cfg, &store).unwrap();
     let mut cc = cpu.initial_carry(&batches[0]);
@@ -86,6 +101,7 @@ fn eval_segments_equal_on_both_backends() {
             break;
         }
     }
+    pollster::block_on(cpu.read_logits())
 }
 
 #[test]
