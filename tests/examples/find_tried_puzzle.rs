@@ -1,0 +1,42 @@
+//! Finds a generated Sudoku that a model misses alone with 16 segments but solves as one of 16 copies
+//! within 32 (the page's *Try copies*), for the e2e test that shows it (`TRIED` in
+//! web/e2e/solve.test.mjs). `cargo run --release -p hrm-tests --example find_tried_puzzle -- MODEL
+//! [band] [first seed]`; prints the first such puzzle, its seed, and the segment a copy passed at.
+
+use hrm::backend::CpuBackend;
+use hrm::model::{Batch, Hrm};
+use hrm::puzzle_eval::{evaluate_puzzles, EvalOptions};
+use hrm::puzzles::rng::PuzzleRng;
+use hrm::puzzles::sudoku::{generate, Band};
+use hrm::puzzles::metrics::PuzzleKind;
+use hrm::Checkpoint;
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let model_path = args.first().expect("usage: find_tried_puzzle MODEL [band] [first seed]");
+    let band: Band = args.get(1).map_or("medium", String::as_str).parse().expect("a band: easy, medium, hard, extreme");
+    let first: u64 = args.get(2).map_or(0, |s| s.parse().expect("a seed"));
+    let ck = Checkpoint::open(std::path::Path::new(model_path), None).expect("a checkpoint");
+    let cfg = ck.config.clone();
+    for seed in first..first + 200 {
+        let g = generate(band, &mut PuzzleRng::new(seed)).expect("a puzzle");
+        let inputs: Vec<i32> = g.puzzle.to_tokens().iter().map(|&t| t as i32).collect();
+        let labels: Vec<i32> = g.solution.to_tokens().iter().map(|&t| t as i32).collect();
+        let run = |segments, tries| {
+            let c = hrm::Config { batch_size: tries, ..cfg.clone() };
+            let mut model = Hrm::new(CpuBackend, &c, &ck.params).expect("the model");
+            let batch = Batch::new(1, cfg.seq_len, inputs.clone(), labels.clone(), vec![0]).expect("a batch");
+            pollster::block_on(evaluate_puzzles(&mut model, &[batch], PuzzleKind::Sudoku, EvalOptions { segments, act: false, tries })).expect("an evaluation")
+        };
+        if run(16, 1).final_score.exact_accuracy() > 0.0 {
+            continue;
+        }
+        let tried = run(32, 16);
+        if tried.final_score.exact_accuracy() > 0.0 {
+            let at = tried.by_segment.iter().position(|a| a.exact_accuracy() > 0.0).map_or(0, |k| k + 1);
+            println!("seed {seed}: {} (missed alone after 16 segments; a copy solved it after {at})", g.puzzle);
+            return;
+        }
+    }
+    println!("no such puzzle in 200 seeds from {first}");
+}
