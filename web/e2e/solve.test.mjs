@@ -247,14 +247,15 @@ test('the shipped models (models/manifest.json as built) each load and solve', a
   }
 });
 
-// A medium Sudoku (generated, seed 11) that the shipped model misses alone with 16 segments but
-// solves as one of its copies under Sudoku symmetries (`hrm eval --tries 16 --segments 32` agrees).
-const TRIED = '1..4..5.2...975.6.9.4........56928.3..85.....4..............3...3..67481.213546.9';
+// A medium Sudoku that the shipped model misses alone with 16 segments but solves as one of its
+// copies under Sudoku symmetries: the first one `cargo run --release -p hrm-tests --example
+// find_tried_puzzle -- web/public/models/sudoku-2d.safetensors medium` finds (generator seed 1).
+const TRIED = '..93........26....3...84..1...8.....254.7..697..4.6...42....69..38.4..2.9.6..21..';
 
 test('Try copies: the shipped Sudoku model solves a puzzle it misses alone, and the board shows a valid answer', async () => {
   const page = await suite.load(`?backend=cpu&segments=16&act=0&sudoku=${TRIED}`);
-  await page.waitForFunction(() => [...document.querySelectorAll('#model-select option')].some((o) => o.value === 'sudoku-medium'));
-  await page.selectOption('#model-select', 'sudoku-medium');
+  await page.waitForFunction(() => [...document.querySelectorAll('#model-select option')].some((o) => o.value === 'sudoku-2d'));
+  await page.selectOption('#model-select', 'sudoku-2d');
   await page.click('#model-load');
   await page.waitForFunction(() => /^Loaded /.test(document.querySelector('#ckpt-status').textContent), null, { timeout: 120_000 });
   await page.click('#hrm-solve-sudoku');
