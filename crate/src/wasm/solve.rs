@@ -127,10 +127,9 @@ fn put(slot: &str, s: Slot) {
 
 /// The puzzle a model reads, from its shape: 81 cells of 11 tokens, or a square grid of 6.
 fn task_of(c: &Config) -> Option<PuzzleKind> {
-    let side = (c.seq_len as f64).sqrt().round() as usize;
     match c.vocab_size {
         11 if c.seq_len == 81 => Some(PuzzleKind::Sudoku),
-        6 if side * side == c.seq_len => Some(PuzzleKind::Maze),
+        6 if c.grid_side().is_some() => Some(PuzzleKind::Maze),
         _ => None,
     }
 }

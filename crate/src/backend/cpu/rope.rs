@@ -4,17 +4,17 @@
 //! `[q_0..q_{nh-1} | k_0.. | v_0..]`, d contiguous values each). `x' = x*cos + rotate_half(x)*sin`,
 //! `rotate_half(x) = concat(-x[d/2:], x[:d/2])`. The backward is the rotation by the opposite angle.
 
+/// The `width/2` rotary frequencies of a `width`-wide RoPE: `inv_freq[j] = 1/theta^(2j/width)`.
+fn inv_freq(width: usize, theta: f64) -> Vec<f32> {
+    // torch: base ** (arange(0, d, 2, f32) / d) in f32, then 1.0 / that.
+    (0..width / 2).map(|j| 1.0f32 / (theta as f32).powf((2 * j) as f32 / width as f32)).collect()
+}
+
 /// `cos, sin [T,d]` exactly as the official f32 tables: `inv_freq[j] = 1/theta^(2j/d)`,
 /// `freqs = t * inv_freq` in f32, `emb = concat(freqs, freqs)`.
 pub fn rope_tables(total: usize, head_dim: usize, theta: f64) -> (Vec<f32>, Vec<f32>) {
     let half = head_dim / 2;
-    let inv_freq: Vec<f32> = (0..half)
-        .map(|j| {
-            // torch: base ** (arange(0, d, 2, f32) / d) in f32, then 1.0 / that.
-            let e = (2 * j) as f32 / head_dim as f32;
-            1.0f32 / (theta as f32).powf(e)
-        })
-        .collect();
+    let inv_freq = inv_freq(head_dim, theta);
     let mut cos = vec![0.0; total * head_dim];
     let mut sin = vec![0.0; total * head_dim];
     for t in 0..total {
@@ -35,13 +35,12 @@ pub fn rope_tables(total: usize, head_dim: usize, theta: f64) -> (Vec<f32>, Vec<
 /// same `rope_forward` applies these tables; only the angles differ from [`rope_tables`].
 pub fn rope_tables_2d(prefix: usize, side: usize, head_dim: usize, theta: f64) -> (Vec<f32>, Vec<f32>) {
     let (half, quarter) = (head_dim / 2, head_dim / 4);
-    let inv_freq: Vec<f32> = (0..quarter).map(|j| 1.0f32 / (theta as f32).powf((2 * j) as f32 / half as f32)).collect();
+    let inv_freq = inv_freq(half, theta);
     let total = prefix + side * side;
     let mut cos = vec![0.0; total * head_dim];
     let mut sin = vec![0.0; total * head_dim];
     for t in 0..total {
-        let cell = t.saturating_sub(prefix);
-        let (row, col) = if t < prefix { (0, 0) } else { (cell / side, cell % side) };
+        let (row, col) = if t < prefix { (0, 0) } else { ((t - prefix) / side, (t - prefix) % side) };
         for j in 0..head_dim {
             let pair = j % half;
             let f = if pair < quarter { row as f32 * inv_freq[pair] } else { col as f32 * inv_freq[pair - quarter] };
