@@ -12,21 +12,22 @@ use hrm::puzzles::metrics::PuzzleKind;
 use hrm::Checkpoint;
 
 fn main() {
+    // iterator skip, not a skipped test: argv[0] is the program
     let args: Vec<String> = std::env::args().skip(1).collect();
     let model_path = args.first().expect("usage: find_tried_puzzle MODEL [band] [first seed]");
     let band: Band = args.get(1).map_or("medium", String::as_str).parse().expect("a band: easy, medium, hard, extreme");
     let first: u64 = args.get(2).map_or(0, |s| s.parse().expect("a seed"));
     let ck = Checkpoint::open(std::path::Path::new(model_path), None).expect("a checkpoint");
-    let cfg = ck.config.clone();
+    let seq_len = ck.config.seq_len;
+    // One model for every run: evaluate_puzzles sets the segments and starts each batch afresh.
+    let mut model = Hrm::new(CpuBackend, &ck.config, &ck.params).expect("the model");
     for seed in first..first + 200 {
         let g = generate(band, &mut PuzzleRng::new(seed)).expect("a puzzle");
         let inputs: Vec<i32> = g.puzzle.to_tokens().iter().map(|&t| t as i32).collect();
         let labels: Vec<i32> = g.solution.to_tokens().iter().map(|&t| t as i32).collect();
-        let run = |segments, tries| {
-            let c = hrm::Config { batch_size: tries, ..cfg.clone() };
-            let mut model = Hrm::new(CpuBackend, &c, &ck.params).expect("the model");
-            let batch = Batch::new(1, cfg.seq_len, inputs.clone(), labels.clone(), vec![0]).expect("a batch");
-            pollster::block_on(evaluate_puzzles(&mut model, &[batch], PuzzleKind::Sudoku, EvalOptions { segments, act: false, tries })).expect("an evaluation")
+        let batch = Batch::new(1, seq_len, inputs, labels, vec![0]).expect("a batch");
+        let mut run = |segments, tries| {
+            pollster::block_on(evaluate_puzzles(&mut model, std::slice::from_ref(&batch), PuzzleKind::Sudoku, EvalOptions { segments, act: false, tries })).expect("an evaluation")
         };
         if run(16, 1).final_score.exact_accuracy() > 0.0 {
             continue;
