@@ -158,6 +158,10 @@ pub struct Args {
     /// [pos_encodings] rope | learned | rope2d (row and column, this project's extension for square grids)
     #[arg(long, default_value = "learned")]
     pub pos: String,
+    /// [rope_theta] base of the rotary frequencies: a smaller one gives more of the pairs wavelengths
+    /// a grid's few rows can tell apart
+    #[arg(long, default_value_t = 10000.0)]
+    pub rope_theta: f64,
 
     // ---- recipe ----
     /// Global batch size [global_batch_size]
@@ -293,7 +297,7 @@ fn model_config(a: &Args, src: &Source) -> anyhow::Result<Config> {
         num_heads: a.heads,
         pos_encodings,
         rms_norm_eps: 1e-5,
-        rope_theta: 10000.0,
+        rope_theta: a.rope_theta,
         halt_max_steps: a.halt_max_steps,
         halt_exploration_prob: a.exploration,
         forward_dtype: "float32".into(),
