@@ -158,8 +158,8 @@ pub struct Args {
     /// [pos_encodings] rope | learned | rope2d (row and column, this project's extension for square grids)
     #[arg(long, default_value = "learned")]
     pub pos: String,
-    /// [rope_theta] base of the rotary frequencies: a smaller one gives more of the pairs wavelengths
-    /// a grid's few rows can tell apart
+    /// [rope_theta] base of the rotary frequencies; a smaller base gives more pairs a wavelength
+    /// short enough to tell a small grid's rows apart
     #[arg(long, default_value_t = 10000.0)]
     pub rope_theta: f64,
 
