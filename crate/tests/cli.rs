@@ -199,6 +199,25 @@ fn training_on_a_dataset_folder_resumes_exactly() {
     let _ = std::fs::remove_dir_all(&folder);
 }
 
+/// `--stop-after MINUTES` ends a run at the first step past its wall-clock budget, checkpointed, so
+/// that `--resume` goes on from there (0 minutes: after one step); a negative budget is named.
+#[test]
+fn stop_after_ends_the_run_checkpointed_at_the_time_limit() {
+    let run = scratch("stop-after");
+    let r = run.to_str().unwrap();
+    let mut args = vec!["train", "--out", r, "--data", "maze", "--maze-size", "5"];
+    args.extend_from_slice(TINY);
+    hrm(&[args.as_slice(), &["--stop-after", "0"]].concat());
+    assert_eq!(losses(&run).len(), 1, "0 minutes: one step");
+    let state: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(run.join("train_state.json")).unwrap()).unwrap();
+    assert_eq!(state["step"], 1, "the stop is checkpointed");
+    hrm(&["train", "--out", r, "--resume", "--quiet", "--threads", "1"]);
+    assert_eq!(losses(&run).iter().map(|l| l.0).collect::<Vec<_>>(), vec![1, 2, 3, 4, 5, 6]);
+    let err = hrm_fails(&["train", "--out", r, "--stop-after=-1", "--quiet"]);
+    assert!(err.contains("--stop-after") && err.contains("-1"), "{err}");
+    let _ = std::fs::remove_dir_all(&run);
+}
+
 #[test]
 fn bad_data_flags_are_named() {
     let out = scratch("bad");

@@ -242,6 +242,10 @@ pub struct Args {
     /// Stop (after checkpointing) once this step is reached, as if interrupted; --resume continues
     #[arg(long)]
     pub stop_at: Option<u64>,
+    /// Stop (after checkpointing) at the first step that ends past this many minutes of wall time, so
+    /// that a run on a lent machine or a shared core ends whole; --resume continues
+    #[arg(long, value_name = "MINUTES")]
+    pub stop_after: Option<f64>,
     /// No progress bar (log lines still go to train.jsonl)
     #[arg(long)]
     pub quiet: bool,
@@ -386,6 +390,9 @@ pub fn with_backend<R>(name: &str, cpu: impl FnOnce(CpuBackend) -> R, gpu: impl 
 }
 
 pub fn run(a: Args) -> anyhow::Result<()> {
+    if let Some(m) = a.stop_after {
+        anyhow::ensure!(m.is_finite() && m >= 0.0, "--stop-after takes minutes, 0 or more (got {m})");
+    }
     set_threads(a.threads)?;
     with_backend(&a.backend, |be| run_on(&a, be), |be| run_on(&a, be))?
 }
@@ -469,6 +476,7 @@ fn run_on<B: Backend + Clone>(a: &Args, be: B) -> anyhow::Result<()> {
     let mut window = Instant::now();
     let mut window_steps = 0u64;
     let stop = a.stop_at.unwrap_or(total).min(total);
+    let out_of_time = || a.stop_after.is_some_and(|m| started.elapsed().as_secs_f64() >= m * 60.0);
     while trainer.step() < stop {
         let t0 = Instant::now();
         let needed = trainer.rows_taking_new_data().map(<[bool]>::to_vec);
@@ -506,8 +514,13 @@ fn run_on<B: Backend + Clone>(a: &Args, be: B) -> anyhow::Result<()> {
             let f = |k: &str| v[k].as_f64().unwrap_or(f64::NAN);
             bar.println(format!("step {step}: eval exact {:.4}  token acc {:.4}  mean ACT steps {:.2}", f("exact_accuracy"), f("accuracy"), f("steps")));
         }
-        if (a.checkpoint_every > 0 && step % a.checkpoint_every == 0) || step == stop {
+        let timed_out = out_of_time();
+        if (a.checkpoint_every > 0 && step % a.checkpoint_every == 0) || step == stop || timed_out {
             save(&trainer, &source)?;
+        }
+        if timed_out {
+            bar.println(format!("stopped at step {step}: --stop-after {} min reached; --resume continues", a.stop_after.unwrap_or(0.0)));
+            break;
         }
     }
     bar.finish();
