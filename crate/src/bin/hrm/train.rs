@@ -519,7 +519,8 @@ fn run_on<B: Backend + Clone>(a: &Args, be: B) -> anyhow::Result<()> {
             save(&trainer, &source)?;
         }
         if timed_out {
-            bar.println(format!("stopped at step {step}: --stop-after {} min reached; --resume continues", a.stop_after.unwrap_or(0.0)));
+            // suspend, not println: a --quiet (hidden) bar would swallow the line.
+            bar.suspend(|| eprintln!("stopped at step {step}: --stop-after {} min reached; --resume continues", a.stop_after.unwrap_or(0.0)));
             break;
         }
     }
