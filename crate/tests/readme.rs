@@ -8,8 +8,12 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 
+fn repo_path(path: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
+}
+
 fn repo_file(path: &str) -> String {
-    let full = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join(path);
+    let full = repo_path(path);
     std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{}: {e}", full.display()))
 }
 
@@ -29,7 +33,7 @@ fn readme_opens_with_the_title_and_the_two_commands() {
     assert!(block[0].starts_with("npm --prefix web run demo"), "demo command first: {:?}", block[0]);
     assert!(block[1].starts_with(".ci/run"), "test command second: {:?}", block[1]);
     // the test command named there is the one CI runs
-    assert!(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.ci/run").is_file());
+    assert!(repo_path(".ci/run").is_file(), ".ci/run is missing");
 }
 
 /// The table rows under the paragraph that names `file`: (set, segments, tries, n, exact, cell, valid).
