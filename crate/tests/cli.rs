@@ -153,6 +153,16 @@ fn a_finished_run_is_restarted_at_a_chosen_lr() {
     let _ = std::fs::remove_dir_all(&run);
 }
 
+/// `--resume` on a folder with no saved run says so, instead of naming a missing file.
+#[test]
+fn resume_without_a_run_is_named() {
+    let dir = scratch("no-run");
+    std::fs::create_dir_all(&dir).unwrap();
+    let err = hrm_fails(&["train", "--out", dir.to_str().unwrap(), "--resume", "--quiet"]);
+    assert!(err.contains("holds no saved run (no model.safetensors); leave out --resume"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// `--maze-max-side` caps the drawn sides below the grid: every example of the carried batch is a
 /// maze of side 5 or 6 walled into the 8x8 grid (its last two rows and columns are walls, token 1),
 /// and a cap outside --maze-min-size..=--maze-size is refused.

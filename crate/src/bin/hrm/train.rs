@@ -355,7 +355,10 @@ fn save_run(dir: &Path, cfg: &Config, state: &TrainState) -> anyhow::Result<()> 
 }
 
 /// Reads a run directory back: (model config, training state).
-pub fn load_run(dir: &Path) -> anyhow::Result<(Config, TrainState)> {
+fn load_run(dir: &Path) -> anyhow::Result<(Config, TrainState)> {
+    if !dir.join(MODEL_FILE).exists() {
+        bail!("--resume: {} holds no saved run (no {MODEL_FILE}); leave out --resume to start one there", dir.display());
+    }
     let files = StateFiles {
         model: checkpoint::read_file(&dir.join(MODEL_FILE))?,
         state: checkpoint::read_file(&dir.join(STATE_FILE))?,
