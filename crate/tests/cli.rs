@@ -153,6 +153,26 @@ fn a_finished_run_is_restarted_at_a_chosen_lr() {
     let _ = std::fs::remove_dir_all(&run);
 }
 
+/// A resumed run keeps the run's evaluation interval (it used to fall back to the default, 100), and a
+/// flag given on resume replaces it: evaluations at 2 (first part), 4 (resumed, kept 2), then 5 and 6
+/// (resumed with --eval-every 1).
+#[test]
+fn resume_keeps_the_eval_interval() {
+    let run = scratch("every");
+    let r = run.to_str().unwrap();
+    let mut args: Vec<&str> = vec!["train", "--out", r];
+    args.extend(TINY.iter().map(|&a| if a == "0" { "2" } else { a }));
+    assert!(args.windows(2).any(|w| w == ["--eval-every", "2"]), "TINY's intervals are the 0s: {args:?}");
+    args.extend(["--stop-at", "2"]);
+    hrm(&args);
+    hrm(&["train", "--out", r, "--resume", "--quiet", "--threads", "1", "--stop-at", "4"]);
+    hrm(&["train", "--out", r, "--resume", "--quiet", "--threads", "1", "--eval-every", "1"]);
+    let text = std::fs::read_to_string(run.join("train.jsonl")).unwrap();
+    let evals: Vec<u64> = text.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()).filter(|v| v["kind"] == "eval").map(|v| v["step"].as_u64().unwrap()).collect();
+    assert_eq!(evals, [2, 4, 5, 6]);
+    let _ = std::fs::remove_dir_all(&run);
+}
+
 /// `--resume` on a folder with no saved run says so, instead of naming a missing file.
 #[test]
 fn resume_without_a_run_is_named() {

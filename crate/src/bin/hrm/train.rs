@@ -202,15 +202,15 @@ pub struct Args {
     pub seed: u64,
 
     // ---- run ----
-    /// Evaluate every N steps (0 = only at the end)
-    #[arg(long, default_value_t = 100)]
-    pub eval_every: u64,
+    /// Evaluate every N steps (0 = only at the end) [default: 100; with --resume, the run's own]
+    #[arg(long)]
+    pub eval_every: Option<u64>,
     /// Held-out batches per evaluation (of --batch rows; a folder's whole test split with 0)
     #[arg(long, default_value_t = 4)]
     pub eval_batches: usize,
-    /// Checkpoint every N steps (0 = only at the end)
-    #[arg(long, default_value_t = 100)]
-    pub checkpoint_every: u64,
+    /// Checkpoint every N steps (0 = only at the end) [default: 100; with --resume, the run's own]
+    #[arg(long)]
+    pub checkpoint_every: Option<u64>,
     /// Write a log line every N steps
     #[arg(long, default_value_t = 1)]
     pub log_every: u64,
@@ -260,6 +260,11 @@ pub struct RunData {
     pub seed: u64,
     /// Where the data source is.
     pub position: Position,
+    /// The intervals, so that a resumed run keeps them (absent in runs saved before they were kept).
+    #[serde(default)]
+    pub eval_every: Option<u64>,
+    #[serde(default)]
+    pub checkpoint_every: Option<u64>,
 }
 
 impl RunData {
@@ -402,7 +407,8 @@ pub fn run(a: Args) -> anyhow::Result<()> {
 
 fn run_on<B: Backend + Clone>(a: &Args, be: B) -> anyhow::Result<()> {
     std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
-    let (cfg, mut trainer, mut source, batch, eval_batches, seed) = if a.resume {
+    const EVERY: u64 = 100;
+    let (cfg, mut trainer, mut source, batch, eval_batches, seed, eval_every, checkpoint_every) = if a.resume {
         let (cfg, state) = load_run(&a.out)?;
         let run = RunData::of(&state.meta)?;
         let model = Hrm::new(be.clone(), &cfg, &state.model)?;
@@ -416,7 +422,8 @@ fn run_on<B: Backend + Clone>(a: &Args, be: B) -> anyhow::Result<()> {
         let mut source = Source::open(run.source.clone(), run.seed)?;
         source.restore(run.position, run.seed, run.batch)?;
         eprintln!("resuming {} at step {}", a.out.display(), trainer.step());
-        (cfg, trainer, source, run.batch, run.eval_batches, run.seed)
+        let every = |flag: Option<u64>, kept: Option<u64>| flag.or(kept).unwrap_or(EVERY);
+        (cfg, trainer, source, run.batch, run.eval_batches, run.seed, every(a.eval_every, run.eval_every), every(a.checkpoint_every, run.checkpoint_every))
     } else {
         let source = Source::open(a.data.spec()?, a.seed)?;
         let (cfg, init) = match &a.init_from {
@@ -449,7 +456,7 @@ fn run_on<B: Backend + Clone>(a: &Args, be: B) -> anyhow::Result<()> {
         };
         let model = Hrm::new(be.clone(), &cfg, &init.params)?;
         let trainer = pollster::block_on(Trainer::new(model, train_config(&a)?))?;
-        (cfg, trainer, source, a.batch, a.eval_batches, a.seed)
+        (cfg, trainer, source, a.batch, a.eval_batches, a.seed, a.eval_every.unwrap_or(EVERY), a.checkpoint_every.unwrap_or(EVERY))
     };
     let total = trainer.config().total_steps;
     let held_out: Vec<Batch> = source.held_out(seed, eval_batches * batch, batch)?;
@@ -471,7 +478,15 @@ fn run_on<B: Backend + Clone>(a: &Args, be: B) -> anyhow::Result<()> {
     }
 
     let save = |trainer: &Trainer<B>, source: &Source| -> anyhow::Result<()> {
-        let data = RunData { source: source.spec.clone(), batch, eval_batches, seed, position: source.position() };
+        let data = RunData {
+            source: source.spec.clone(),
+            batch,
+            eval_batches,
+            seed,
+            position: source.position(),
+            eval_every: Some(eval_every),
+            checkpoint_every: Some(checkpoint_every),
+        };
         let state = pollster::block_on(trainer.save_state(serde_json::to_value(data)?));
         save_run(&a.out, &cfg, &state)
     };
@@ -498,7 +513,7 @@ fn run_on<B: Backend + Clone>(a: &Args, be: B) -> anyhow::Result<()> {
         }
         bar.set_message(format!("loss {:.4}  exact {:.3}  ({:.0} ms/step)", line.loss, line.exact_accuracy, t0.elapsed().as_secs_f64() * 1e3));
         bar.set_position(step);
-        if (a.eval_every > 0 && step % a.eval_every == 0) || step == total {
+        if (eval_every > 0 && step % eval_every == 0) || step == total {
             // Puzzles: exact / cell / valid-solution accuracy of the answers; synthetic: the official metrics.
             let mut v = match kind {
                 Some(kind) => {
@@ -518,7 +533,7 @@ fn run_on<B: Backend + Clone>(a: &Args, be: B) -> anyhow::Result<()> {
             bar.println(format!("step {step}: eval exact {:.4}  token acc {:.4}  mean ACT steps {:.2}", f("exact_accuracy"), f("accuracy"), f("steps")));
         }
         let timed_out = out_of_time();
-        if (a.checkpoint_every > 0 && step % a.checkpoint_every == 0) || step == stop || timed_out {
+        if (checkpoint_every > 0 && step % checkpoint_every == 0) || step == stop || timed_out {
             save(&trainer, &source)?;
         }
         if timed_out {
