@@ -249,8 +249,8 @@ test('the shipped models (models/manifest.json as built) each load and solve', a
 
 // A medium Sudoku that the shipped model misses alone at each of 16 segments but solves as one of its
 // copies under Sudoku symmetries: the first one `cargo run --release -p hrm-tests --example
-// find_tried_puzzle -- web/public/models/sudoku-2d.safetensors medium` finds (generator seed 40).
-const TRIED = '74..39.8.8..5.4....9.6...219...18...5.......4..4..5..3......71.48...1....2..9..4.';
+// find_tried_puzzle -- web/public/models/sudoku-2d.safetensors medium` finds (generator seed 9).
+const TRIED = '....2..74.6..48.5..9.17...6..163.5..68...49....9..1.......6.7.3...4.7...176...4..';
 
 test('Try copies: the shipped Sudoku model solves a puzzle it misses alone, and the board shows a valid answer', async () => {
   const page = await suite.load(`?backend=cpu&segments=16&act=0&sudoku=${TRIED}`);
