@@ -24,15 +24,19 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
-/// The training losses in a run's log, by step.
-fn losses(run: &Path) -> Vec<(u64, f64)> {
+/// The lines of one kind ("train" or "eval") in a run's train.jsonl.
+fn log_lines(run: &Path, kind: &str) -> Vec<serde_json::Value> {
     std::fs::read_to_string(run.join("train.jsonl"))
         .expect("train.jsonl")
         .lines()
         .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("json line"))
-        .filter(|v| v["kind"] == "train")
-        .map(|v| (v["step"].as_u64().unwrap(), v["loss"].as_f64().unwrap()))
+        .filter(|v| v["kind"] == kind)
         .collect()
+}
+
+/// The training losses in a run's log, by step.
+fn losses(run: &Path) -> Vec<(u64, f64)> {
+    log_lines(run, "train").iter().map(|v| (v["step"].as_u64().unwrap(), v["loss"].as_f64().unwrap())).collect()
 }
 
 const TINY: &[&str] = &[
@@ -100,8 +104,7 @@ fn finished_run(name: &str) -> PathBuf {
 
 /// (step, lr) of every training line of a run's train.jsonl.
 fn train_lrs(run: &Path) -> Vec<(u64, f64)> {
-    let text = std::fs::read_to_string(run.join("train.jsonl")).unwrap();
-    text.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()).filter(|v| v["kind"] == "train").map(|v| (v["step"].as_u64().unwrap(), v["lr"].as_f64().unwrap())).collect()
+    log_lines(run, "train").iter().map(|v| (v["step"].as_u64().unwrap(), v["lr"].as_f64().unwrap())).collect()
 }
 
 /// `--resume --extend --steps N` continues a finished run to N steps on a lengthened schedule: the
@@ -167,8 +170,7 @@ fn resume_keeps_the_eval_interval() {
     hrm(&args);
     hrm(&["train", "--out", r, "--resume", "--quiet", "--threads", "1", "--stop-at", "4"]);
     hrm(&["train", "--out", r, "--resume", "--quiet", "--threads", "1", "--eval-every", "1"]);
-    let text = std::fs::read_to_string(run.join("train.jsonl")).unwrap();
-    let evals: Vec<u64> = text.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()).filter(|v| v["kind"] == "eval").map(|v| v["step"].as_u64().unwrap()).collect();
+    let evals: Vec<u64> = log_lines(&run, "eval").iter().map(|v| v["step"].as_u64().unwrap()).collect();
     assert_eq!(evals, [2, 4, 5, 6]);
     let _ = std::fs::remove_dir_all(&run);
 }

@@ -260,10 +260,9 @@ pub struct RunData {
     pub seed: u64,
     /// Where the data source is.
     pub position: Position,
-    /// The intervals, so that a resumed run keeps them (absent in runs saved before they were kept).
-    #[serde(default)]
+    /// The intervals, so that a resumed run keeps them (None in runs saved before they were kept:
+    /// serde reads a missing Option field as None).
     pub eval_every: Option<u64>,
-    #[serde(default)]
     pub checkpoint_every: Option<u64>,
 }
 
