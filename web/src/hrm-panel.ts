@@ -54,6 +54,15 @@ export function describeResult(t: Trace): string {
 }
 
 /**
+ * The segments a run may use: the page's setting, or else as many as the model was trained with
+ * (its halt_max_steps), at least 16. States past the trained number drift (the README's 16-segment
+ * rows of models trained with 8 and 16), and models trained with 8 still gain up to 16.
+ */
+export function runSegments(setting: number | null, haltMaxSteps: number): number {
+  return setting ?? Math.min(64, Math.max(16, haltMaxSteps));
+}
+
+/**
  * "Try copies" per task: the copies and the least segments of the README's tries rows. Sudoku: 16
  * copies for up to 32 segments (the 2-D model: 97.5 % of hard puzzles, against 87.0 % with 8 copies
  * and 16); mazes: their 8 orientations for 16. The run stops at the first copy that passes, so easy
@@ -114,11 +123,12 @@ export class HrmPanel {
 
     const segments = $<HTMLInputElement>('hrm-segments');
     const act = $<HTMLInputElement>('hrm-act');
-    segments.value = String(d.settings.segments);
+    segments.value = d.settings.segments === null ? '' : String(d.settings.segments);
     act.checked = d.settings.act;
     segments.addEventListener('change', () => {
-      d.settings.segments = Math.min(64, Math.max(1, Math.round(Number(segments.value)) || 1));
-      segments.value = String(d.settings.segments);
+      // empty: back to each model's own number
+      d.settings.segments = segments.value.trim() === '' ? null : Math.min(64, Math.max(1, Math.round(Number(segments.value)) || 1));
+      segments.value = d.settings.segments === null ? '' : String(d.settings.segments);
       d.saveUrl();
     });
     act.addEventListener('change', () => {
@@ -236,7 +246,8 @@ export class HrmPanel {
     const m = r.model;
     const shape = m.task === 'maze' ? `${m.size}×${m.size} mazes` : 'Sudoku';
     const what = `a ${shape} model, ${m.parameters.toLocaleString('en')} parameters, ` +
-      `hidden ${m.hidden}, ${m.hCycles} H cycles × ${m.lCycles} L steps per segment, trained with up to ${m.haltMaxSteps} segments.`;
+      `hidden ${m.hidden}, ${m.hCycles} H cycles × ${m.lCycles} L steps per segment, trained with up to ${m.haltMaxSteps} segments` +
+      (this.d.settings.segments === null ? `, so it runs for up to ${runSegments(null, m.haltMaxSteps)} unless you set Segments.` : '.');
     // a dropped file keeps the reader's line in front
     $('ckpt-status').textContent = how === 'from your file' ? `${$('ckpt-status').textContent} Loaded it to run: ${what}` : `Loaded ${name} ${how}: ${what}`;
     $('hrm-backend').textContent = describeRunning(r.backend, m);
@@ -272,7 +283,7 @@ export class HrmPanel {
     if (!input) return;
     try {
       const { runId } = await this.d.worker.call('hrm.solve', {
-        task, input, segments: this.d.settings.segments, actHalting: this.d.settings.act, backend: this.d.settings.backend, resume,
+        task, input, segments: runSegments(this.d.settings.segments, model.haltMaxSteps), actHalting: this.d.settings.act, backend: this.d.settings.backend, resume,
       });
       this.status.textContent = resume ? 'Re-solving from the current states…' : 'Running…';
       // the trace.start event of this run may already have arrived; it carries the details
@@ -298,13 +309,14 @@ export class HrmPanel {
   async tryCopies(): Promise<void> {
     this.setError('');
     const task: Task = this.shown ?? (this.models.has('sudoku') || !this.models.has('maze') ? 'sudoku' : 'maze');
-    if (!this.models.has(task)) {
+    const model = this.models.get(task);
+    if (!model) {
       this.setError(`No ${task} model is loaded: pick one in the list and press Load model, or drop a checkpoint file.`);
       return;
     }
     const input = this.puzzleInput(task);
     if (!input) return;
-    const { tries, segments } = triesPlan(task, this.d.settings.segments);
+    const { tries, segments } = triesPlan(task, runSegments(this.d.settings.segments, model.haltMaxSteps));
     this.status.textContent = `Running ${tries} copies of the ${task} for up to ${segments} segments…`;
     try {
       const r = await this.d.worker.call('hrm.tries', { task, input, tries, segments });

@@ -11,7 +11,8 @@ export interface Settings {
   /** The shortest path a generated maze must have; null: the trainer's default for the size. */
   minPath: number | null;
   backend: BackendChoice;
-  segments: number;
+  /** Segments per run; null: the loaded model's own number (`runSegments` in hrm-panel). */
+  segments: number | null;
   act: boolean;
   speed: number;
   /** The shipped model to load (its manifest id), or null for the first one of the task. */
@@ -25,7 +26,7 @@ export const DEFAULTS: Settings = {
   size: 12,
   minPath: null,
   backend: 'auto',
-  segments: 16,
+  segments: null,
   act: true,
   speed: 4,
   model: null,
@@ -47,7 +48,7 @@ export function readSettings(search: string): Settings {
     size: clampSize(int(q.get('size'), MIN_SIZE, MAX_SIZE, DEFAULTS.size)),
     minPath: q.get('minpath') === null ? DEFAULTS.minPath : int(q.get('minpath'), 1, 900, 0) || DEFAULTS.minPath,
     backend: backend === 'webgpu' || backend === 'cpu' || backend === 'auto' ? backend : DEFAULTS.backend,
-    segments: int(q.get('segments'), 1, 64, DEFAULTS.segments),
+    segments: int(q.get('segments'), 1, 64, 0) || DEFAULTS.segments,
     act: q.get('act') !== '0',
     speed: int(q.get('speed'), 1, 60, DEFAULTS.speed),
     model: q.get('model'),
@@ -63,7 +64,7 @@ export function writeSettings(s: Settings): string {
   if (s.size !== DEFAULTS.size) q.set('size', String(s.size));
   if (s.minPath !== null) q.set('minpath', String(s.minPath));
   if (s.backend !== DEFAULTS.backend) q.set('backend', s.backend);
-  if (s.segments !== DEFAULTS.segments) q.set('segments', String(s.segments));
+  if (s.segments !== null) q.set('segments', String(s.segments));
   if (!s.act) q.set('act', '0');
   if (s.speed !== DEFAULTS.speed) q.set('speed', String(s.speed));
   if (s.model) q.set('model', s.model);

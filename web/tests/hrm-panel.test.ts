@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeResult, describeRunning, describeTries, triesPlan } from '../src/hrm-panel';
+import { describeResult, describeRunning, describeTries, runSegments, triesPlan } from '../src/hrm-panel';
 import { PcaPlot, pcaGeometry } from '../src/plots';
 import type { Trace } from '../src/trace';
 import { syntheticTrace } from './synthetic-trace';
@@ -54,6 +54,16 @@ describe('the tries plan', () => {
     expect(triesPlan('sudoku', 48)).toEqual({ tries: 16, segments: 48 });
     expect(triesPlan('maze', 4)).toEqual({ tries: 8, segments: 16 });
     expect(triesPlan('maze', 20)).toEqual({ tries: 8, segments: 20 });
+  });
+});
+
+describe('the segments of a run', () => {
+  it('are the setting when set, else the model\'s trained number, at least 16 and at most 64', () => {
+    expect(runSegments(3, 32)).toBe(3);
+    expect(runSegments(null, 8)).toBe(16);
+    expect(runSegments(null, 16)).toBe(16);
+    expect(runSegments(null, 32)).toBe(32);
+    expect(runSegments(null, 100)).toBe(64);
   });
 });
 
