@@ -351,3 +351,42 @@ fn init_bits_match_the_recorded_checksums() {
     }
     assert_eq!(std::fs::read_to_string(&path).unwrap(), text, "regenerate with HRM_WRITE_INIT_CHECKSUMS=1 if init changed on purpose");
 }
+
+#[test]
+fn averaging_takes_the_elementwise_mean_and_the_last_config() {
+    let a = visible_checkpoint();
+    let mut cfg = a.config.clone();
+    cfg.halt_max_steps = 16; // a setting, not a shape: the output keeps the last input's
+    let b = Checkpoint::init(cfg.clone(), 7).unwrap();
+    let mean = checkpoint::average(&[&a, &b]).unwrap();
+    assert_eq!(mean.config, cfg);
+    assert_eq!(mean.params.keys().collect::<Vec<_>>(), a.params.keys().collect::<Vec<_>>());
+    for (name, t) in &mean.params {
+        let want: Vec<u32> = a.params[name].data.iter().zip(&b.params[name].data).map(|(x, y)| ((f64::from(*x) + f64::from(*y)) / 2.0) as f32).map(f32::to_bits).collect();
+        assert!(bits(t) == want, "{name}: not the mean of the two inputs");
+    }
+    // three inputs weigh equally, and the mean of copies of one model is that model
+    let three = checkpoint::average(&[&a, &b, &b]).unwrap();
+    let name = params::name("lm_head.weight");
+    let (x, y) = (a.params[&name].data[5], b.params[&name].data[5]);
+    assert!((three.params[&name].data[5] - (x + 2.0 * y) / 3.0).abs() <= 1e-6 * (x.abs() + y.abs()), "{x} {y}");
+    assert_bit_identical(&checkpoint::average(&[&a, &a, &a]).unwrap().params, &a.params);
+}
+
+#[test]
+fn averaging_refuses_other_architectures_naming_the_tensor_and_input() {
+    let a = visible_checkpoint();
+    let mut cfg = a.config.clone();
+    cfg.hidden_size = 32;
+    let narrow = Checkpoint::init(cfg, 1).unwrap();
+    let e = checkpoint::average(&[&a, &a, &narrow]).unwrap_err().to_string();
+    assert!(e.contains("input 3 has shape [") && e.contains(", input 1 ["), "{e}");
+    let mut fewer = a.clone();
+    let gone = params::name("lm_head.weight");
+    fewer.params.remove(&gone);
+    let e = checkpoint::average(&[&a, &fewer]).unwrap_err().to_string();
+    assert!(e.contains(&gone) && e.contains("input 2 lacks it"), "{e}");
+    let e = checkpoint::average(&[&fewer, &a]).unwrap_err().to_string();
+    assert!(e.contains(&gone) && e.contains("input 2 has it, input 1 does not"), "{e}");
+    assert!(checkpoint::average(&[]).is_err());
+}

@@ -346,3 +346,35 @@ fn training_on_the_gpu_backend_logs_the_cpu_losses() {
     let _ = std::fs::remove_dir_all(&cpu);
     let _ = std::fs::remove_dir_all(&gpu);
 }
+
+#[test]
+fn average_writes_the_mean_of_two_runs_and_names_a_mismatch() {
+    let (a, b, wide) = (scratch("avg-a"), scratch("avg-b"), scratch("avg-wide"));
+    let train = |out: &Path, extra: &[&str]| {
+        let mut args = vec!["train", "--out", out.to_str().unwrap(), "--data", "sudoku", "--band", "easy"];
+        args.extend_from_slice(extra);
+        // TINY's flag pairs, less those `extra` sets
+        args.extend(TINY.chunks(2).filter(|p| !extra.contains(&p[0])).flatten());
+        hrm(&args);
+        out.join("model.safetensors")
+    };
+    let (ma, mb) = (train(&a, &["--seed", "1"]), train(&b, &["--seed", "2", "--halt-max-steps", "5"]));
+    let out = a.join("mean.safetensors");
+    let said = hrm(&["average", ma.to_str().unwrap(), mb.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    assert!(said.contains("the configs differ in halt_max_steps (3, 5): the output keeps the last one's, 5"), "{said}");
+    let open = |p: &Path| hrm::Checkpoint::open(p, None).unwrap();
+    let (ca, cb, mean) = (open(&ma), open(&mb), open(&out));
+    assert_eq!(mean.config, cb.config);
+    for (name, t) in &mean.params {
+        for (i, v) in t.data.iter().enumerate() {
+            let want = ((f64::from(ca.params[name].data[i]) + f64::from(cb.params[name].data[i])) / 2.0) as f32;
+            assert_eq!(v.to_bits(), want.to_bits(), "{name}[{i}]");
+        }
+    }
+    let mw = train(&wide, &["--hidden", "32"]);
+    let err = hrm_fails(&["average", ma.to_str().unwrap(), mw.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    assert!(err.contains("averaging 1: ") && err.contains("input 2 has shape ["), "{err}");
+    for d in [a, b, wide] {
+        let _ = std::fs::remove_dir_all(d);
+    }
+}

@@ -10,6 +10,7 @@
 //! Every load is validated against the config ([`validate`]): each problem is an error value naming the
 //! tensor or the file problem, never a panic.
 
+mod average;
 mod pickle;
 pub mod safetensors;
 pub mod torch;
@@ -235,3 +236,4 @@ pub fn validate(config: &Config, params: &ParamStore) -> Result<()> {
 mod native;
 #[cfg(not(target_arch = "wasm32"))]
 pub use native::read_file;
+pub use average::average;

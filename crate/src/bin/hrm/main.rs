@@ -2,6 +2,8 @@
 //! builds every target for) it is an empty `main`.
 
 #[cfg(not(target_arch = "wasm32"))]
+mod average;
+#[cfg(not(target_arch = "wasm32"))]
 mod bench;
 #[cfg(not(target_arch = "wasm32"))]
 mod convert;
@@ -42,13 +44,15 @@ enum Command {
     Info(info::Args),
     /// Convert an official torch checkpoint (with its all_config.yaml) to a single .safetensors file
     Convert(convert::Args),
+    /// Average checkpoints of one architecture tensor by tensor (weight averaging)
+    Average(average::Args),
     /// Build or inspect datasets in the official on-disk format (Sudoku, mazes).
     Data(data::Args),
     /// Solve a Sudoku or a maze exactly, without the network.
     SolveClassic(solve_classic::Args),
-    /// Train on the built-in synthetic task (progress bar, JSON-lines log, checkpoints, --resume)
+    /// Train on generated Sudokus or mazes, a dataset folder or the synthetic task (progress bar, JSON-lines log, checkpoints, --resume)
     Train(train::Args),
-    /// Evaluate a checkpoint or run directory on the synthetic task (official ACT evaluation)
+    /// Evaluate a checkpoint or run directory on generated puzzles, a dataset folder or the synthetic task (exact, cell, valid accuracy)
     Eval(eval::Args),
 }
 
@@ -59,6 +63,7 @@ fn main() -> anyhow::Result<()> {
         Command::Bench(args) => bench::run(args),
         Command::Info(args) => info::run(args),
         Command::Convert(args) => convert::run(args),
+        Command::Average(args) => average::run(args),
         Command::Data(a) => data::run(a),
         Command::SolveClassic(a) => solve_classic::run(a),
         Command::Train(args) => train::run(args),
