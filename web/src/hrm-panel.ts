@@ -64,7 +64,7 @@ export function runSegments(setting: number | null, haltMaxSteps: number): numbe
 
 /**
  * "Try copies" per task: the copies and the least segments of the README's tries rows. Sudoku: 16
- * copies for up to 32 segments (the 2-D model: 97.5 % of hard puzzles, against 87.0 % with 8 copies
+ * copies for up to 32 segments (the 2-D model: 97.4 % of hard puzzles, against 85.6 % with 8 copies
  * and 16); mazes: their 8 orientations for 16. The run stops at the first copy that passes, so easy
  * puzzles pay little.
  */
