@@ -55,8 +55,8 @@ export function describeResult(t: Trace): string {
 
 /**
  * The segments a run may use: the page's setting, or else as many as the model was trained with
- * (its halt_max_steps), at least 16. States past the trained number drift (the README's 16-segment
- * rows of models trained with 8 and 16), and models trained with 8 still gain up to 16.
+ * (its halt_max_steps), at least 16: states past the trained number can drift, yet the 1-D Sudoku
+ * model, trained with 8, solves more medium puzzles with 16 (README: Trained models).
  */
 export function runSegments(setting: number | null, haltMaxSteps: number): number {
   return setting ?? Math.min(64, Math.max(16, haltMaxSteps));

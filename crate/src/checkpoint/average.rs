@@ -1,6 +1,6 @@
 //! Weight averaging (a "model soup"): the mean of checkpoints of one architecture, tensor by tensor.
-//! Runs fine-tuned from one another stay in one basin of the loss, so their mean can solve more than
-//! any of them (the shipped 2-D Sudoku model, README: Trained models).
+//! Runs fine-tuned from one another can lie in one basin of the loss, where their mean may solve more
+//! than either (it does for the shipped 2-D Sudoku model, README: Trained models).
 
 use super::{Checkpoint, CheckpointError, Result};
 
