@@ -123,12 +123,13 @@ export class HrmPanel {
 
     const segments = $<HTMLInputElement>('hrm-segments');
     const act = $<HTMLInputElement>('hrm-act');
-    segments.value = d.settings.segments === null ? '' : String(d.settings.segments);
+    const showSegments = () => { segments.value = d.settings.segments === null ? '' : String(d.settings.segments); };
+    showSegments();
     act.checked = d.settings.act;
     segments.addEventListener('change', () => {
       // empty: back to each model's own number
       d.settings.segments = segments.value.trim() === '' ? null : Math.min(64, Math.max(1, Math.round(Number(segments.value)) || 1));
-      segments.value = d.settings.segments === null ? '' : String(d.settings.segments);
+      showSegments();
       d.saveUrl();
     });
     act.addEventListener('change', () => {
