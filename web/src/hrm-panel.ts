@@ -275,13 +275,9 @@ export class HrmPanel {
 
   async solve(task: Task, resume: boolean): Promise<void> {
     this.setError('');
-    const model = this.models.get(task);
-    if (!model) {
-      this.setError(`No ${task} model is loaded: pick one in the list and press Load model, or drop a checkpoint file.`);
-      return;
-    }
-    const input = this.puzzleInput(task);
-    if (!input) return;
+    const model = this.loadedModel(task);
+    const input = model && this.puzzleInput(task);
+    if (!model || !input) return;
     try {
       const { runId } = await this.d.worker.call('hrm.solve', {
         task, input, segments: runSegments(this.d.settings.segments, model.haltMaxSteps), actHalting: this.d.settings.act, backend: this.d.settings.backend, resume,
@@ -292,6 +288,13 @@ export class HrmPanel {
     } catch (e) {
       this.setError(errorText(e));
     }
+  }
+
+  /** The task's loaded model, or null with the error saying how to load one. */
+  private loadedModel(task: Task): HrmModel | null {
+    const model = this.models.get(task);
+    if (!model) this.setError(`No ${task} model is loaded: pick one in the list and press Load model, or drop a checkpoint file.`);
+    return model ?? null;
   }
 
   /** The task's puzzle as the model's tokens, or null (with the reason shown) when it breaks the rules. */
@@ -310,13 +313,9 @@ export class HrmPanel {
   async tryCopies(): Promise<void> {
     this.setError('');
     const task: Task = this.shown ?? (this.models.has('sudoku') || !this.models.has('maze') ? 'sudoku' : 'maze');
-    const model = this.models.get(task);
-    if (!model) {
-      this.setError(`No ${task} model is loaded: pick one in the list and press Load model, or drop a checkpoint file.`);
-      return;
-    }
-    const input = this.puzzleInput(task);
-    if (!input) return;
+    const model = this.loadedModel(task);
+    const input = model && this.puzzleInput(task);
+    if (!model || !input) return;
     const { tries, segments } = triesPlan(task, runSegments(this.d.settings.segments, model.haltMaxSteps));
     this.status.textContent = `Running ${tries} copies of the ${task} for up to ${segments} segments…`;
     try {
