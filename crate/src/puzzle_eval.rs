@@ -6,6 +6,8 @@
 //! exact and valid-solution accuracy), which gives the whole test-time-scaling curve in one pass.
 //! With `act` on, a row's answer is frozen at the first segment whose Q-halt logit beats Q-continue
 //! (ACT at evaluation, which the official eval does not do: it always runs `halt_max_steps`).
+//! A row's state does not depend on when it stops, so a run without ACT also gives the ACT curve:
+//! for each k, the scores had every row stopped where its Q head first said halt, or at segment k.
 //!
 //! With `tries` above 1 (test-time augmentation, this product's option) each puzzle runs as that many
 //! copies side by side, the first as given and the others under symmetries of the puzzle
@@ -56,6 +58,8 @@ pub struct PuzzleReport {
     pub final_score: Accuracy,
     /// Without ACT: the scores had every row stopped after segment k+1 (index k). Empty with ACT.
     pub by_segment: Vec<Accuracy>,
+    /// Without ACT: the scores of an ACT run of at most k+1 segments (index k). Empty with ACT.
+    pub act_by_segment: Vec<Accuracy>,
     /// Sum over scored rows of the segments their answer took (= `segments` without ACT).
     pub steps_sum: f64,
 }
@@ -73,7 +77,10 @@ impl PuzzleReport {
         if self.by_segment.len() < other.by_segment.len() {
             self.by_segment.resize(other.by_segment.len(), Accuracy::default());
         }
-        for (a, b) in self.by_segment.iter_mut().zip(&other.by_segment) {
+        if self.act_by_segment.len() < other.act_by_segment.len() {
+            self.act_by_segment.resize(other.act_by_segment.len(), Accuracy::default());
+        }
+        for (a, b) in self.by_segment.iter_mut().zip(&other.by_segment).chain(self.act_by_segment.iter_mut().zip(&other.act_by_segment)) {
             a.merge(b);
         }
         self.steps_sum += other.steps_sum;
@@ -102,7 +109,7 @@ pub async fn evaluate_puzzles<B: Backend>(model: &mut Hrm<B>, batches: &[Batch],
     let trained = model.config().halt_max_steps;
     model.set_halt_max_steps(opts.segments);
     let curve = if opts.act { 0 } else { opts.segments };
-    let mut report = PuzzleReport { by_segment: vec![Accuracy::default(); curve], ..Default::default() };
+    let mut report = PuzzleReport { by_segment: vec![Accuracy::default(); curve], act_by_segment: vec![Accuracy::default(); curve], ..Default::default() };
     let mut result = Ok(());
     for batch in batches {
         if let Err(e) = evaluate_batch(model, batch, kind, opts, &syms, &mut report).await {
@@ -166,15 +173,20 @@ async fn evaluate_batch<B: Backend>(model: &mut Hrm<B>, batch: &Batch, kind: Puz
     // Per row: the first answer that passed the rules check. It is kept for every later segment, as
     // the page keeps it: a later segment can only lose a valid answer, never find a better one.
     let mut verified: Vec<Option<Vec<i32>>> = vec![None; rows];
+    // Per row: its answer at the first segment where ACT would stop it (for the ACT curve).
+    let mut at_halt: Vec<Option<Vec<i32>>> = vec![None; rows];
     for k in 0..opts.segments {
         if verified.iter().all(Option::is_some) {
             // Every puzzle holds a verified answer: the remaining segments would change nothing.
             for (r, v) in verified.iter().enumerate() {
                 let p = v.as_ref().expect("checked above");
                 let s = score(kind, batch.input_row(r), batch.label_row(r), p);
-                // the segments not run (an iterator skip, not a skipped test)
-                for acc in report.by_segment.iter_mut().skip(k) {
+                // a verified answer halted ACT where it was found, or earlier by the Q head
+                let s_act = score(kind, batch.input_row(r), batch.label_row(r), at_halt[r].as_ref().unwrap_or(p));
+                // the segments not run (iterator skips, not skipped tests)
+                for (acc, act) in report.by_segment.iter_mut().zip(report.act_by_segment.iter_mut()).skip(k) {
                     acc.add(&s);
+                    act.add(&s_act);
                 }
                 answer[r].get_or_insert_with(|| (p.clone(), opts.segments));
             }
@@ -185,11 +197,16 @@ async fn evaluate_batch<B: Backend>(model: &mut Hrm<B>, batch: &Batch, kind: Puz
         for r in 0..rows {
             let input = batch.input_row(r);
             let p = answer_after_segment(kind, input, &pred[r * k_n * seq..(r + 1) * k_n * seq], &inverses, &mut verified[r]);
-            if let Some(acc) = report.by_segment.get_mut(k) {
-                acc.add(&score(kind, input, batch.label_row(r), &p));
-            }
             let first = r * k_n;
-            let halts_here = k + 1 == opts.segments || (opts.act && (verified[r].is_some() || out.q_halt[first] > out.q_continue[first]));
+            let q_halts = verified[r].is_some() || out.q_halt[first] > out.q_continue[first];
+            if q_halts && at_halt[r].is_none() {
+                at_halt[r] = Some(p.clone());
+            }
+            if let (Some(acc), Some(act)) = (report.by_segment.get_mut(k), report.act_by_segment.get_mut(k)) {
+                acc.add(&score(kind, input, batch.label_row(r), &p));
+                act.add(&score(kind, input, batch.label_row(r), at_halt[r].as_ref().unwrap_or(&p)));
+            }
+            let halts_here = k + 1 == opts.segments || (opts.act && q_halts);
             if answer[r].is_none() && halts_here {
                 answer[r] = Some((p, k + 1));
             }
@@ -223,13 +240,18 @@ mod tests {
     }
 
     fn tiny_sudoku_model() -> (Hrm<CpuBackend>, Vec<Batch>) {
+        tiny_sudoku_model_with(|_| {})
+    }
+
+    fn tiny_sudoku_model_with(edit: impl FnOnce(&mut crate::ParamStore)) -> (Hrm<CpuBackend>, Vec<Batch>) {
         let cfg = Config::from_json_str(
             r#"{"batch_size": 3, "seq_len": 81, "puzzle_emb_ndim": 0, "num_puzzle_identifiers": 1, "vocab_size": 11,
                 "H_cycles": 1, "L_cycles": 1, "H_layers": 1, "L_layers": 1, "hidden_size": 16, "expansion": 2, "num_heads": 2,
                 "pos_encodings": "learned", "halt_max_steps": 2, "halt_exploration_prob": 0.1}"#,
         )
         .unwrap();
-        let ck = Checkpoint::init(cfg.clone(), 3).unwrap();
+        let mut ck = Checkpoint::init(cfg.clone(), 3).unwrap();
+        edit(&mut ck.params);
         let model = Hrm::new(CpuBackend, &cfg, &ck.params).unwrap();
         let mut stream = ExampleStream::new(StreamSource::Sudoku { band: Band::Easy, augment: false }, 5);
         let batches = (0..2).map(|_| Batch::from(stream.next_batch(3).unwrap())).collect();
@@ -335,5 +357,30 @@ mod tests {
         }
         assert_eq!(r.final_score, expect);
         assert_eq!(r.steps_sum, steps);
+    }
+
+    /// A run without ACT holds the runs of every shorter length: its curves at k equal separate runs
+    /// of k segments, without and with ACT, alone and as copies. The Q head gets random weights so
+    /// that rows halt at different segments (a fresh one, zero weights and equal biases, never halts).
+    #[test]
+    fn one_pass_curves_equal_separate_runs() {
+        use rand_chacha::rand_core::SeedableRng;
+        let (mut model, batches) = tiny_sudoku_model_with(|p| {
+            let q = p.get_mut(&crate::params::name("q_head.weight")).expect("q_head.weight");
+            q.data = crate::params::trunc_normal(&mut rand_chacha::ChaCha8Rng::seed_from_u64(4), q.data.len(), 1.0);
+        });
+        for tries in [1, 2] {
+            let mut run = |segments, act| pollster::block_on(evaluate_puzzles(&mut model, &batches, PuzzleKind::Sudoku, EvalOptions { segments, act, tries })).unwrap();
+            let all = run(4, false);
+            assert_eq!((all.by_segment.len(), all.act_by_segment.len()), (4, 4));
+            let mut halted_early = false;
+            for k in 1..=4 {
+                assert_eq!(run(k, false).final_score, all.by_segment[k - 1], "tries {tries}: {k} segments");
+                let act = run(k, true);
+                assert_eq!(act.final_score, all.act_by_segment[k - 1], "tries {tries}: ACT <= {k}");
+                halted_early |= act.mean_steps() < k as f64;
+            }
+            assert!(halted_early && all.act_by_segment != all.by_segment, "tries {tries}: the Q head must stop some rows early for this test to tell the curves apart");
+        }
     }
 }

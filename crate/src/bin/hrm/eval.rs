@@ -9,9 +9,10 @@ use anyhow::{bail, Context};
 use hrm::backend::Backend;
 use hrm::model::Hrm;
 use hrm::puzzle_eval::{evaluate_puzzles, EvalOptions};
+use hrm::puzzles::metrics::Accuracy;
 use hrm::train::{evaluate, TrainMeta};
 use hrm::{Checkpoint, Config};
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::source::{Source, SourceSpec};
 use crate::train::{set_threads, with_backend, DataArgs, RunData};
@@ -41,7 +42,9 @@ pub struct Args {
     /// Held-out seed (default: the run's seed, i.e. the set `hrm train` evaluated on)
     #[arg(long)]
     pub seed: Option<u64>,
-    /// ACT segments at evaluation (test-time scaling; default: the model's halt_max_steps)
+    /// ACT segments at evaluation (test-time scaling; default: the model's halt_max_steps). Without
+    /// --act, the run also reports every shorter run, with and without ACT (`by_segment`,
+    /// `act_by_segment` in its JSON line): one pass gives the whole test-time-scaling curve
     #[arg(long)]
     pub segments: Option<usize>,
     /// Stop each puzzle where the Q-head says halt (ACT at evaluation; the official eval never does)
@@ -128,7 +131,6 @@ fn run_on<B: Backend + Clone>(a: &Args, be: B) -> anyhow::Result<()> {
             Some(kind) => {
                 let r = pollster::block_on(evaluate_puzzles(&mut model, &batches, kind, EvalOptions { segments, act: a.act, tries: a.tries }))?;
                 let s = r.final_score;
-                let curve: Vec<f64> = r.by_segment.iter().map(|acc| acc.exact_accuracy()).collect();
                 println!(
                     "  {name:<24} n {:>5}  exact {:.4}  cell {:.4}  valid {:.4}  mean steps {:.2}  ({:.1} s)",
                     s.count,
@@ -138,12 +140,19 @@ fn run_on<B: Backend + Clone>(a: &Args, be: B) -> anyhow::Result<()> {
                     r.mean_steps(),
                     t.elapsed().as_secs_f64()
                 );
-                if !curve.is_empty() {
-                    let c: Vec<String> = curve.iter().map(|x| format!("{x:.3}")).collect();
-                    println!("  {:<24} exact after each segment: {}", "", c.join(" "));
+                // Without ACT the same pass also scored every shorter run, with and without ACT.
+                for (curve, what) in [(&r.by_segment, "exact after each segment"), (&r.act_by_segment, "exact with ACT, at most k")] {
+                    if !curve.is_empty() {
+                        let c: Vec<String> = curve.iter().map(|acc| format!("{:.3}", acc.exact_accuracy())).collect();
+                        println!("  {:<24} {what}: {}", "", c.join(" "));
+                    }
                 }
+                let scores = |curve: &[Accuracy]| -> Vec<Value> {
+                    curve.iter().map(|acc| json!({"exact": acc.exact_accuracy(), "cell": acc.cell_accuracy(), "valid": acc.valid_accuracy()})).collect()
+                };
                 let line = json!({"set": name, "count": s.count, "exact_accuracy": s.exact_accuracy(), "cell_accuracy": s.cell_accuracy(),
-                    "valid_accuracy": s.valid_accuracy(), "mean_steps": r.mean_steps(), "segments": segments, "act": a.act, "tries": a.tries, "exact_by_segment": curve});
+                    "valid_accuracy": s.valid_accuracy(), "mean_steps": r.mean_steps(), "segments": segments, "act": a.act, "tries": a.tries,
+                    "by_segment": scores(&r.by_segment), "act_by_segment": scores(&r.act_by_segment)});
                 println!("{line}");
             }
             None if a.tries > 1 => bail!("--tries is for Sudoku and maze data (their symmetries and rules check)"),
