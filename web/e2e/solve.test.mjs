@@ -229,6 +229,9 @@ test('the shipped models (models/manifest.json as built) each load and solve', a
     assert.equal(createHash('sha256').update(bytes).digest('hex'), m.sha256, `${m.file}: sha256 in the manifest`);
     await page.selectOption('#model-select', m.id);
     assert.ok((await text(page, '#model-accuracy')).includes(m.accuracy), 'the accuracy label is shown');
+    // the recipe, folded under the label, one command per line
+    const recipe = (await text(page, '#model-recipe')).split('\n');
+    assert.ok(recipe.every((l) => l.startsWith('hrm ')) && recipe.join(' && ') === m.recipe, `the recipe is shown: ${recipe}`);
     await page.click('#model-load');
     await page.waitForFunction((t) => document.querySelector('#ckpt-status').textContent.startsWith(`Loaded ${t}`), m.title, { timeout: 120_000 });
     if (m.task === 'maze') {

@@ -7,7 +7,7 @@ import { pickCheckpointFiles } from './checkpoint-files';
 import { pathIsValid, predictedPath } from './hrm-input';
 import { toTokens } from './maze';
 import type { MazeEditor } from './maze-editor';
-import { describeModel, fetchModel, parseManifest, type ModelEntry } from './models';
+import { describeModel, fetchModel, parseManifest, recipeLines, type ModelEntry } from './models';
 import { PcaPlot, QPanel, ResidualPlot } from './plots';
 import type { BackendChoice, HrmBackend, HrmModel, HrmRunStart, HrmTriesResult, WorkerEvent } from './protocol';
 import type { SudokuBoard } from './sudoku-board';
@@ -184,7 +184,10 @@ export class HrmPanel {
 
   private showAccuracy(): void {
     const m = this.manifest.find((e) => e.id === $<HTMLSelectElement>('model-select').value);
-    if (m) $('model-accuracy').textContent = `${describeModel(m)}. Trained with: ${m.recipe}`;
+    if (!m) return;
+    $('model-accuracy').textContent = `${describeModel(m)}.`;
+    $('model-recipe').textContent = recipeLines(m.recipe);
+    $('model-recipe-box').hidden = false;
   }
 
   /** Loads the manifest model chosen in the list (or the one named by id). */

@@ -47,6 +47,11 @@ export function describeModel(m: ModelEntry): string {
   return `${m.title} — ${shape}, ${(m.bytes / 1e6).toFixed(1)} MB — ${m.accuracy}`;
 }
 
+/** A manifest recipe as one command per line (the manifest chains them with `&&`). */
+export function recipeLines(recipe: string): string {
+  return recipe.split(/\s*&&\s*/).join('\n');
+}
+
 export async function sha256Hex(bytes: Uint8Array): Promise<string> {
   const d = await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>);
   return [...new Uint8Array(d)].map((b) => b.toString(16).padStart(2, '0')).join('');

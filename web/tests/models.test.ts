@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeModel, parseManifest, readWithProgress, sha256Hex } from '../src/models';
+import { describeModel, parseManifest, readWithProgress, recipeLines, sha256Hex } from '../src/models';
 
 const good = {
   id: 'sudoku-medium', task: 'sudoku', title: 'Sudoku (medium)', file: 'sudoku-medium.safetensors', bytes: 1_234_567,
@@ -22,6 +22,10 @@ describe('the model manifest', () => {
   it('labels each model with its measured accuracy', () => {
     expect(describeModel(good as never)).toBe('Sudoku (medium) — Sudoku, 1.2 MB — 61% exact on 1000 held-out medium puzzles');
     expect(describeModel({ ...good, task: 'maze', size: 15 } as never)).toMatch(/maze 15×15/);
+  });
+  it('shows a chained recipe one command per line', () => {
+    expect(recipeLines('hrm train --out a && hrm train --out a --resume&&hrm average a b -o c')).toBe('hrm train --out a\nhrm train --out a --resume\nhrm average a b -o c');
+    expect(recipeLines('hrm train --data maze')).toBe('hrm train --data maze');
   });
 });
 
