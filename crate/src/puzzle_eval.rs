@@ -72,19 +72,6 @@ impl PuzzleReport {
             self.steps_sum / self.final_score.count as f64
         }
     }
-    pub fn merge(&mut self, other: &PuzzleReport) {
-        self.final_score.merge(&other.final_score);
-        if self.by_segment.len() < other.by_segment.len() {
-            self.by_segment.resize(other.by_segment.len(), Accuracy::default());
-        }
-        if self.act_by_segment.len() < other.act_by_segment.len() {
-            self.act_by_segment.resize(other.act_by_segment.len(), Accuracy::default());
-        }
-        for (a, b) in self.by_segment.iter_mut().zip(&other.by_segment).chain(self.act_by_segment.iter_mut().zip(&other.act_by_segment)) {
-            a.merge(b);
-        }
-        self.steps_sum += other.steps_sum;
-    }
 }
 
 /// Argmax per position of `logits [rows, seq, vocab]` (the first maximum, as torch.argmax).

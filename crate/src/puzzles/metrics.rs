@@ -52,12 +52,6 @@ impl Accuracy {
         self.exact += s.exact as u64;
         self.valid += s.valid as u64;
     }
-    pub fn merge(&mut self, other: &Accuracy) {
-        self.count += other.count;
-        self.cell_sum += other.cell_sum;
-        self.exact += other.exact;
-        self.valid += other.valid;
-    }
     fn ratio(&self, x: f64) -> f64 {
         if self.count == 0 {
             0.0
