@@ -1,5 +1,6 @@
-// attention.wgsl: non-causal, unmasked multi-head attention softmax(q k^T / sqrt(d)) v over a packed
-// qkv [B*T, 3*nh*d] (q heads, k heads, v heads), tiled with an online softmax (FlashAttention-2 style):
+// attention.wgsl: non-causal multi-head attention softmax(q k^T / sqrt(d)) v over a packed
+// qkv [B*T, 3*nh*d] (q heads, k heads, v heads), over all keys or, with radius > 0, the keys a local
+// window allows (`allows`), tiled with an online softmax (FlashAttention-2 style):
 // no T x T score matrix is ever stored, so T = 901 (30x30 maze + 1 puzzle position) costs O(T) memory.
 // CPU twin: hrm::backend::cpu::attention; test: tests/gpu_ops.rs (attention_*). Dispatch:
 // backend/gpu/attention.rs.
@@ -11,7 +12,7 @@
 //             dk_j = scale * sum_i p_ij (dO_i . v_j - delta_i) q_i.
 // dq, dk, dv land in the matching columns of dqkv [B*T, 3*nh*d]. head_dim d <= 64.
 
-struct Params { seq: u32, heads: u32, d: u32, scale: f32, rows: u32, _p0: u32, _p1: u32, _p2: u32 }
+struct Params { seq: u32, heads: u32, d: u32, scale: f32, rows: u32, prefix: u32, side: u32, radius: u32 }
 
 @group(0) @binding(0) var<storage, read> qkv: array<f32>;
 @group(0) @binding(1) var<storage, read_write> o_out: array<f32>;
@@ -42,6 +43,19 @@ fn v_at(row: u32, h: u32) -> u32 { return row * width() + (2u * p.heads + h) * p
 fn o_at(row: u32, h: u32) -> u32 { return row * p.heads * p.d + h * p.d; }
 fn stat_at(b: u32, h: u32, t: u32) -> u32 { return (b * p.heads + h) * p.seq + t; }
 
+// Whether query position i reads key position j. radius 0: always (the official model). Otherwise
+// (attn_radius) a grid cell reads the cells at most `radius` rows and columns away and not the
+// `prefix` puzzle positions, which read everything. CPU twin: backend::cpu::attention::Local::allows.
+fn allows(i: u32, j: u32) -> bool {
+    if (p.radius == 0u || i < p.prefix) { return true; }
+    if (j < p.prefix) { return false; }
+    let a = i - p.prefix;
+    let b = j - p.prefix;
+    let dr = max(a / p.side, b / p.side) - min(a / p.side, b / p.side);
+    let dc = max(a % p.side, b % p.side) - min(a % p.side, b % p.side);
+    return dr <= p.radius && dc <= p.radius;
+}
+
 // Load keys j0..j0+BKV of (b, h) into tile_a (K) and tile_b (V); out-of-range keys are never read.
 fn load_kv(b: u32, h: u32, j0: u32, lane: u32) {
     for (var e = lane; e < BKV * p.d; e += BQ) {
@@ -61,7 +75,8 @@ fn forward(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) l
     let b = wg.z;
     let h = wg.y;
     let t = wg.x * BQ + lid.x;
-    let row = b * p.seq + min(t, p.seq - 1u);   // padding lanes compute a copy and write nothing
+    let tt = min(t, p.seq - 1u);   // padding lanes compute a copy and write nothing
+    let row = b * p.seq + tt;
     var q: array<f32, 64>;
     var acc: array<f32, 64>;
     for (var c = 0u; c < p.d; c++) { q[c] = qkv[q_at(row, h) + c] * p.scale; }
@@ -77,13 +92,13 @@ fn forward(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) l
             var dot = 0.0;
             for (var c = 0u; c < p.d; c++) { dot = fma(q[c], tile_a[jj * DMAX + c], dot); }
             s[jj] = dot;
-            m_new = max(m_new, dot);
+            if (allows(tt, j0 + jj)) { m_new = max(m_new, dot); }
         }
         let corr = exp(m - m_new);
         l = l * corr;
         for (var c = 0u; c < p.d; c++) { acc[c] = acc[c] * corr; }
         for (var jj = 0u; jj < nk; jj++) {
-            let pj = exp(s[jj] - m_new);
+            let pj = select(0.0, exp(s[jj] - m_new), allows(tt, j0 + jj));
             l += pj;
             for (var c = 0u; c < p.d; c++) { acc[c] = fma(pj, tile_b[jj * DMAX + c], acc[c]); }
         }
@@ -136,7 +151,7 @@ fn grad_q(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) li
                 s = fma(q[c], tile_a[jj * DMAX + c], s);
                 dp = fma(g[c], tile_b[jj * DMAX + c], dp);
             }
-            let ds = exp(s - lse) * (dp - dl);
+            let ds = select(0.0, exp(s - lse) * (dp - dl), allows(tt, j0 + jj));
             for (var c = 0u; c < p.d; c++) { dq[c] = fma(ds, tile_a[jj * DMAX + c], dq[c]); }
         }
         workgroupBarrier();
@@ -151,7 +166,8 @@ fn grad_kv(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) l
     let b = wg.z;
     let h = wg.y;
     let j = wg.x * BQ + lid.x;
-    let row = b * p.seq + min(j, p.seq - 1u);
+    let jt = min(j, p.seq - 1u);
+    let row = b * p.seq + jt;
     var k: array<f32, 64>;
     var v: array<f32, 64>;
     var dk: array<f32, 64>;
@@ -184,7 +200,7 @@ fn grad_kv(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) l
                 s = fma(tile_a[ii * DMAX + c], k[c], s);
                 dp = fma(tile_b[ii * DMAX + c], v[c], dp);
             }
-            let pij = exp(s - tile_a[LSE_AT + ii]);
+            let pij = select(0.0, exp(s - tile_a[LSE_AT + ii]), allows(i0 + ii, jt));
             let ds = pij * (dp - tile_b[LSE_AT + ii]);
             for (var c = 0u; c < p.d; c++) {
                 dv[c] = fma(pij, tile_b[ii * DMAX + c], dv[c]);

@@ -48,6 +48,12 @@ fn json_round_trip() {
     c.pos_encodings = PosEncoding::Rope2d;
     assert!(c.to_json_string().contains(r#""pos_encodings": "rope2d""#));
     assert_eq!(Config::from_json_str(&c.to_json_string()).unwrap(), c);
+    // attn_radius (this project's extension) is written only when set, so an official config
+    // round-trips to the official fields alone
+    assert!(!c.to_json_string().contains("attn_radius"));
+    c.attn_radius = 2;
+    assert!(c.to_json_string().contains(r#""attn_radius": 2"#));
+    assert_eq!(Config::from_json_str(&c.to_json_string()).unwrap(), c);
 }
 
 #[test]
@@ -89,6 +95,16 @@ fn errors_name_the_field() {
     assert_eq!(rope2d("seq_len", 81.into()).unwrap().grid_side(), Some(9));
     assert!(rope2d("seq_len", 80.into()).unwrap_err().to_string().contains("`seq_len` is 80, not a square grid"));
     assert!(rope2d("hidden_size", 40.into()).unwrap_err().to_string().contains("head_dim 10"));
+    // so does a local attention window
+    let local = |seq: u64| {
+        let mut m = base.as_object().unwrap().clone();
+        m.insert("attn_radius".into(), 1.into());
+        m.insert("seq_len".into(), seq.into());
+        Config::from_json_str(&serde_json::Value::Object(m).to_string())
+    };
+    assert_eq!(local(49).unwrap().attn_radius, 1);
+    assert!(local(50).unwrap_err().to_string().contains("`seq_len` is 50, not a square grid, which attn_radius needs"));
+    assert!(with("attn_radius", (-1).into()).contains("`attn_radius`"));
     assert!(with("hidden_size", (-1).into()).contains("`hidden_size`"));
     assert!(with("halt_exploration_prob", 2.0.into()).contains("`halt_exploration_prob`"));
     let mut m = base.as_object().unwrap().clone();

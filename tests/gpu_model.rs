@@ -76,6 +76,17 @@ fn rope2d_eval_segments_equal_on_both_backends() {
     assert_ne!(last, eval_segments_agree(&cfg, &store, &batches), "rope2d gave the 1-D logits");
 }
 
+/// The same with a local attention window (attn_radius 1 over the 9x9 grid, the puzzle position
+/// reading everything): the GPU masks the keys the CPU masks, and the window changes the result.
+#[test]
+fn local_attention_eval_segments_equal_on_both_backends() {
+    let (cfg, store, batches) = setup();
+    let local = Config { pos_encodings: hrm::PosEncoding::Rope2d, attn_radius: 1, ..cfg.clone() };
+    let global = Config { attn_radius: 0, ..local.clone() };
+    let last = eval_segments_agree(&local, &store, &batches);
+    assert_ne!(last, eval_segments_agree(&global, &store, &batches), "the window changed nothing");
+}
+
 /// Runs every eval segment on both backends, checks they agree, returns the CPU's last logits.
 fn eval_segments_agree(cfg: &Config, store: &ParamStore, batches: &[Batch]) -> Vec<f32> {
     let mut cpu = Hrm::new(CpuBackend, &cfg, &store).unwrap();

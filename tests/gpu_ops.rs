@@ -8,7 +8,7 @@ mod gpu_common;
 
 use gpu_common::{assert_close, gpu, rand_ids, rand_vec};
 use hrm::backend::cpu::rope::rope_tables;
-use hrm::backend::{AttnDims, Backend, CpuBackend, EmbedDims, LmLossKind, LossDims};
+use hrm::backend::{AttnDims, Backend, CpuBackend, EmbedDims, LmLossKind, Local, LossDims};
 
 fn read<B: Backend>(be: &B, bufs: &[&B::Buf]) -> Vec<Vec<f32>> {
     pollster::block_on(be.read(bufs))
@@ -134,15 +134,25 @@ fn attention<B: Backend>(be: &B, d: AttnDims, rope: bool) -> Vec<Vec<f32>> {
 #[test]
 fn rope_and_attention_forward_backward_on_odd_lengths() {
     // T = 37 spans two 32-key tiles and three 16-query tiles; d = 16 and 64 (the largest supported).
-    both!("attention d16", 2e-5, 1e-4, attention(AttnDims { batch: 2, total: 37, heads: 3, head_dim: 16 }, true));
-    both!("attention d64", 2e-5, 1e-4, attention(AttnDims { batch: 1, total: 70, heads: 2, head_dim: 64 }, true));
-    both!("attention d6 no rope", 2e-5, 1e-4, attention(AttnDims { batch: 2, total: 5, heads: 1, head_dim: 6 }, false));
+    both!("attention d16", 2e-5, 1e-4, attention(AttnDims { batch: 2, total: 37, heads: 3, head_dim: 16, local: None }, true));
+    both!("attention d64", 2e-5, 1e-4, attention(AttnDims { batch: 1, total: 70, heads: 2, head_dim: 64, local: None }, true));
+    both!("attention d6 no rope", 2e-5, 1e-4, attention(AttnDims { batch: 2, total: 5, heads: 1, head_dim: 6, local: None }, false));
 }
 
 #[test]
 fn attention_at_maze_length_901() {
     // A 30x30 maze plus one puzzle position: the GPU keeps O(T) state per head instead of T^2.
-    both!("attention T=901", 2e-5, 1e-4, attention(AttnDims { batch: 1, total: 901, heads: 1, head_dim: 16 }, true));
+    both!("attention T=901", 2e-5, 1e-4, attention(AttnDims { batch: 1, total: 901, heads: 1, head_dim: 16, local: None }, true));
+}
+
+#[test]
+fn local_attention_windows() {
+    // attn_radius: a 6x6 grid after one prefix position (T = 37, over key and query tiles), radius 1
+    // and 2; a 30x30 grid with radius 2, where most key tiles hold no key a cell may read.
+    let local = |prefix, side, radius| Some(Local { prefix, side, radius });
+    both!("local r1", 2e-5, 1e-4, attention(AttnDims { batch: 2, total: 37, heads: 2, head_dim: 16, local: local(1, 6, 1) }, true));
+    both!("local r2", 2e-5, 1e-4, attention(AttnDims { batch: 1, total: 37, heads: 3, head_dim: 8, local: local(1, 6, 2) }, false));
+    both!("local T=901", 2e-5, 1e-4, attention(AttnDims { batch: 1, total: 901, heads: 1, head_dim: 16, local: local(1, 30, 2) }, true));
 }
 
 fn mlp_norm<B: Backend>(be: &B, rows: usize, hidden: usize, width: usize) -> Vec<Vec<f32>> {

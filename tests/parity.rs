@@ -172,7 +172,7 @@ fn first_block_traces<B: Backend>(c: &mut Checker, be: &B, cfg: &Config, store: 
     let input = be.upload(&input);
     let mut qkv = be.alloc(t * 3 * nh * d);
     be.matmul_nt(t, 3 * nh * d, h, &input, &w("self_attn.qkv_proj.weight"), &mut qkv, false);
-    let dims = AttnDims { batch: 1, total: t, heads: nh, head_dim: d };
+    let dims = AttnDims { batch: 1, total: t, heads: nh, head_dim: d, local: None };
     if cfg.pos_encodings == hrm::PosEncoding::Rope {
         let (cos, sin) = rope_tables(t, d, cfg.rope_theta);
         be.rope_forward(dims, &be.upload(&cos), &be.upload(&sin), &mut qkv);

@@ -75,6 +75,17 @@ pub struct Config {
     /// value only to write it back.
     pub forward_dtype: String,
     pub loss_type: LossType,
+    /// This project's extension, 0 (global attention, the official model) unless set: a grid cell
+    /// attends only to the cells at most this many rows and columns away, the way a convolution
+    /// reads its neighbourhood, so what a maze model learns is a local rule that runs on any grid
+    /// size; puzzle-embedding positions (the Q head's) still attend to every position. Written only
+    /// when non-zero, so official configs round-trip unchanged.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub attn_radius: usize,
+}
+
+fn is_zero(x: &usize) -> bool {
+    *x == 0
 }
 
 /// Keys the official code passes or writes that carry no model information here.
@@ -124,7 +135,7 @@ impl Config {
             map.insert(k.clone(), v.clone());
         }
         for key in map.keys() {
-            if !FIELDS.contains(&key.as_str()) && !IGNORED.contains(&key.as_str()) {
+            if !FIELDS.contains(&key.as_str()) && !IGNORED.contains(&key.as_str()) && key != "attn_radius" {
                 return Err(ConfigError::Unknown(key.clone()));
             }
         }
@@ -188,6 +199,10 @@ impl Config {
             halt_exploration_prob: float("halt_exploration_prob", None)?,
             forward_dtype,
             loss_type,
+            attn_radius: match get("attn_radius") {
+                None => 0,
+                Some(_) => int("attn_radius")?,
+            },
         };
         cfg.validate()?;
         Ok(cfg)
@@ -229,6 +244,9 @@ impl Config {
             if self.grid_side().is_none() {
                 return Err(invalid("seq_len", format!("is {}, not a square grid, which rope2d needs", self.seq_len)));
             }
+        }
+        if self.attn_radius > 0 && self.grid_side().is_none() {
+            return Err(invalid("seq_len", format!("is {}, not a square grid, which attn_radius needs", self.seq_len)));
         }
         if !(self.expansion.is_finite() && self.expansion > 0.0) {
             return Err(invalid("expansion", "must be a positive number"));

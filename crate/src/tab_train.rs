@@ -237,6 +237,7 @@ impl RunSpec {
             halt_exploration_prob: 0.1,
             forward_dtype: "float32".into(),
             loss_type: LossType::StablemaxCrossEntropy,
+            attn_radius: 0,
         };
         cfg.validate().map_err(|e| SessionError::Spec(e.to_string()))?;
         Ok(cfg)

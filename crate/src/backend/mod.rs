@@ -25,7 +25,7 @@ pub mod gpu;
 
 use std::future::Future;
 
-pub use cpu::attention::AttnDims;
+pub use cpu::attention::{AttnDims, Local};
 pub use cpu::embed::EmbedDims;
 pub use cpu::loss::{LmLossKind, LossDims};
 pub use cpu::CpuBackend;

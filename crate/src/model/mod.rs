@@ -46,7 +46,7 @@ pub use loss::Metrics;
 pub use segment::{CallInfo, Module, Observer};
 pub use weights::{buffer_specs, param_specs, BlockParams, Buffers, Params, PREFIX};
 
-use crate::backend::{AttnDims, Backend, EmbedDims, LmLossKind, LossDims};
+use crate::backend::{AttnDims, Backend, EmbedDims, LmLossKind, Local, LossDims};
 use crate::{Config, HostTensor, LossType, ParamStore};
 use block::Rope;
 use segment::Work;
@@ -82,6 +82,7 @@ pub struct Dims {
     pub inter: usize,
     pub vocab: usize,
     pub eps: f32,
+    pub local: Option<Local>,
 }
 
 impl Dims {
@@ -98,6 +99,8 @@ impl Dims {
             inter: cfg.swiglu_width(),
             vocab: cfg.vocab_size,
             eps: cfg.rms_norm_eps as f32,
+            // validate() has checked that a non-zero radius comes with a square grid
+            local: (cfg.attn_radius > 0).then(|| Local { prefix: cfg.puzzle_emb_len(), side: cfg.grid_side().unwrap_or(1), radius: cfg.attn_radius }),
         }
     }
     /// `M = B*T`: the rows every per-position op sees.
@@ -109,7 +112,7 @@ impl Dims {
         self.heads * self.head_dim
     }
     pub fn attn(&self) -> AttnDims {
-        AttnDims { batch: self.batch, total: self.total, heads: self.heads, head_dim: self.head_dim }
+        AttnDims { batch: self.batch, total: self.total, heads: self.heads, head_dim: self.head_dim, local: self.local }
     }
     pub fn embed(&self) -> EmbedDims {
         EmbedDims { batch: self.batch, seq: self.seq, puzzle_len: self.puzzle_len, puzzle_dim: self.puzzle_dim, hidden: self.hidden, vocab: self.vocab }

@@ -187,3 +187,37 @@ fn h_update_reproduces_the_segment_planner_update() {
     // a state of the wrong size is an error, not a panic
     assert!(m.h_update(&mut vec![0.0; 3], &calls[4].1).is_err());
 }
+
+/// `attn_radius`: a cell's logits depend only on the cells its windows reach. With one L and one H
+/// layer per segment a cell reads 2 cells out per segment; changing the top-left token must leave
+/// every cell farther away bit for bit the same after one segment, change some nearer ones, and
+/// reach one step farther per segment through the carried state. Global attention changes them all.
+#[test]
+fn local_attention_limits_what_a_cell_reads() {
+    let side = 7;
+    let logits = |radius: usize, first: i32, segments: usize| {
+        let base = r#""H_cycles": 1, "L_cycles": 1, "H_layers": 1, "L_layers": 1, "hidden_size": 8, "num_heads": 2, "expansion": 2,
+            "vocab_size": 4, "seq_len": 49, "batch_size": 1, "puzzle_emb_ndim": 8, "num_puzzle_identifiers": 1, "pos_encodings": "rope2d",
+            "halt_max_steps": 8, "halt_exploration_prob": 0.0"#;
+        let c = Config::from_json_str(&format!(r#"{{{base}, "attn_radius": {radius}}}"#)).unwrap();
+        let mut m = Hrm::new(CpuBackend, &c, &store(&c)).unwrap();
+        let mut inputs: Vec<i32> = (0..49).map(|i| 1 + (i * 7 % 3) as i32).collect();
+        inputs[0] = first;
+        let b = Batch::new(1, 49, inputs, vec![1; 49], vec![0]).unwrap();
+        let mut carry = m.initial_carry(&b);
+        for _ in 0..segments {
+            pollster::block_on(m.eval_segment(&mut carry, &b, None)).unwrap();
+        }
+        pollster::block_on(m.read_logits())
+    };
+    // Chebyshev distances from the top-left cell of those whose logits changed
+    let changed = |radius: usize, segments: usize| -> Vec<usize> {
+        let (a, b) = (logits(radius, 1, segments), logits(radius, 3, segments));
+        (0..side * side).filter(|&i| a[i * 4..(i + 1) * 4] != b[i * 4..(i + 1) * 4]).map(|i| (i / side).max(i % side)).collect()
+    };
+    let one = changed(1, 1);
+    assert_eq!(one.iter().max(), Some(&2), "one segment reads 2 cells out: {one:?}");
+    let two = changed(1, 2);
+    assert_eq!(two.iter().max(), Some(&4), "two segments read 4 cells out: {two:?}");
+    assert_eq!(changed(0, 1).len(), side * side, "global attention: every cell reads the changed token");
+}

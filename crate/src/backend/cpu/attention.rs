@@ -1,5 +1,6 @@
-//! Non-causal, unmasked multi-head attention core (HRM_SPEC §3): per batch row and head,
-//! `o = softmax(q k^T / sqrt(d)) v` over all T keys.
+//! Non-causal multi-head attention core (HRM_SPEC §3): per batch row and head,
+//! `o = softmax(q k^T / sqrt(d)) v` over all T keys, or, with a [`Local`] window (this project's
+//! `attn_radius`), over the keys the window allows (the others get probability 0).
 //!
 //! Shapes: `qkv [B,T,3*nh*d]` (q heads, then k heads, then v heads, d contiguous values each; RoPE is
 //! already applied), `out [B,T,nh*d]` (head-major), `probs [B,nh,T,T]` (the softmax, kept for backward).
@@ -16,6 +17,32 @@ pub struct AttnDims {
     pub total: usize,
     pub heads: usize,
     pub head_dim: usize,
+    /// `None`: every query reads every key (the official model).
+    pub local: Option<Local>,
+}
+
+/// Local attention over a square grid laid out row by row after `prefix` puzzle-embedding positions:
+/// a cell reads the cells at most `radius` rows and columns away (a (2r+1)² square, clipped at the
+/// border) and not the prefix; a prefix position reads everything (the Q head reads position 0).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Local {
+    pub prefix: usize,
+    pub side: usize,
+    pub radius: usize,
+}
+
+impl Local {
+    /// Whether query position `i` reads key position `j`.
+    pub fn allows(&self, i: usize, j: usize) -> bool {
+        if i < self.prefix {
+            return true;
+        }
+        if j < self.prefix {
+            return false;
+        }
+        let (a, b) = (i - self.prefix, j - self.prefix);
+        (a / self.side).abs_diff(b / self.side) <= self.radius && (a % self.side).abs_diff(b % self.side) <= self.radius
+    }
 }
 
 impl AttnDims {
@@ -61,8 +88,9 @@ const TILE: usize = 64;
 /// ([`simd`]); elsewhere (wasm32, other CPUs) per-head products through `gemm`, whose own portable
 /// kernel was faster in wasm32 than plain loops (40 ms against 55 ms per sudoku-small call, node).
 pub fn attention_forward(d: AttnDims, qkv: &[f32], probs: Option<&mut [f32]>, out: &mut [f32]) {
+    // The kernel has no mask; a local window takes the portable path.
     #[cfg(target_arch = "x86_64")]
-    if simd::available() {
+    if simd::available() && d.local.is_none() {
         return simd::attention_forward(d, qkv, probs, out);
     }
     attention_forward_gemm(d, qkv, probs, out)
@@ -96,10 +124,21 @@ pub fn attention_forward_gemm(d: AttnDims, qkv: &[f32], probs: Option<&mut [f32]
                 let n = TILE.min(t - i0);
                 // S = scale * Q K^T for query rows i0..i0+n
                 matmul_strided(n, t, hd, scale, qkv, View::rows(q + i0 * row, row), qkv, View::t(k, row), &mut tile, View::rows(0, t), false);
-                for r in tile[..n * t].chunks_exact_mut(t) {
-                    let mx = math::max(r);
-                    for x in r.iter_mut() {
-                        *x = math::exp(*x - mx);
+                for (ri, r) in tile[..n * t].chunks_exact_mut(t).enumerate() {
+                    match d.local {
+                        None => {
+                            let mx = math::max(r);
+                            for x in r.iter_mut() {
+                                *x = math::exp(*x - mx);
+                            }
+                        }
+                        Some(w) => {
+                            let i = i0 + ri;
+                            let mx = (0..t).filter(|&j| w.allows(i, j)).map(|j| r[j]).fold(f32::NEG_INFINITY, f32::max);
+                            for (j, x) in r.iter_mut().enumerate() {
+                                *x = if w.allows(i, j) { math::exp(*x - mx) } else { 0.0 };
+                            }
+                        }
                     }
                     let inv = 1.0 / math::sum(r);
                     r.iter_mut().for_each(|x| *x *= inv);
@@ -119,7 +158,8 @@ pub fn attention_forward_gemm(d: AttnDims, qkv: &[f32], probs: Option<&mut [f32]
 mod simd;
 
 /// Backward: given `d_out [B,T,nh*d]`, the forward's `qkv` and `probs`, OVERWRITES `d_qkv [B,T,3*nh*d]`
-/// (gradient w.r.t. the post-RoPE q, k, v). `scratch` holds `[B,nh,T,T]` (dS).
+/// (gradient w.r.t. the post-RoPE q, k, v). `scratch` holds `[B,nh,T,T]` (dS). A local window needs
+/// nothing here: its masked keys have probability 0, so their dS and share of dV are 0.
 pub fn attention_backward(d: AttnDims, qkv: &[f32], probs: &[f32], d_out: &[f32], scratch: &mut [f32], d_qkv: &mut [f32]) {
     let (t, nh, hd, row) = (d.total, d.heads, d.head_dim, d.row());
     let (tt, inner) = (t * t, nh * hd);
@@ -166,7 +206,8 @@ mod tests {
             for h in 0..nh {
                 for i in 0..t {
                     let q = |c: usize| qkv[(b * t + i) * row + h * hd + c] as f64;
-                    let s: Vec<f64> = (0..t).map(|j| (0..hd).map(|c| q(c) * qkv[(b * t + j) * row + (nh + h) * hd + c] as f64).sum::<f64>() / (hd as f64).sqrt()).collect();
+                    let keep = |j: usize| d.local.is_none_or(|w| w.allows(i, j));
+                    let s: Vec<f64> = (0..t).map(|j| if keep(j) { (0..hd).map(|c| q(c) * qkv[(b * t + j) * row + (nh + h) * hd + c] as f64).sum::<f64>() / (hd as f64).sqrt() } else { f64::NEG_INFINITY }).collect();
                     let mx = s.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
                     let z: f64 = s.iter().map(|x| (x - mx).exp()).sum();
                     for j in 0..t {
@@ -183,15 +224,31 @@ mod tests {
 
     #[test]
     fn forward_matches_naive_and_backward_matches_finite_differences() {
-        let d = AttnDims { batch: 2, total: 5, heads: 2, head_dim: 4 };
+        let d = AttnDims { batch: 2, total: 5, heads: 2, head_dim: 4, local: None };
         check(d);
         // more than one query tile, rows and keys not multiples of the kernel's 6 x 16 block, and a
         // head_dim of one whole 16-lane block as well as one with a partial block
-        check(AttnDims { batch: 1, total: TILE + 7, heads: 2, head_dim: 4 });
-        check(AttnDims { batch: 2, total: 13, heads: 3, head_dim: 16 });
-        check(AttnDims { batch: 1, total: 9, heads: 1, head_dim: 12 });
+        check(AttnDims { batch: 1, total: TILE + 7, heads: 2, head_dim: 4, local: None });
+        check(AttnDims { batch: 2, total: 13, heads: 3, head_dim: 16, local: None });
+        check(AttnDims { batch: 1, total: 9, heads: 1, head_dim: 12, local: None });
         // the presets' head_dim (32: not a multiple of the 6-row block) over two query blocks
-        check(AttnDims { batch: 1, total: 23, heads: 2, head_dim: 32 });
+        check(AttnDims { batch: 1, total: 23, heads: 2, head_dim: 32, local: None });
+        // local windows: radius 1 in a 4x4 grid after one prefix position, radius 2 in a 9x9 grid
+        // over two query tiles
+        check(AttnDims { batch: 2, total: 17, heads: 2, head_dim: 4, local: Some(Local { prefix: 1, side: 4, radius: 1 }) });
+        check(AttnDims { batch: 1, total: 81, heads: 1, head_dim: 8, local: Some(Local { prefix: 0, side: 9, radius: 2 }) });
+    }
+
+    #[test]
+    fn local_window_reads_the_square_around_a_cell_and_the_prefix_reads_all() {
+        let w = Local { prefix: 1, side: 5, radius: 1 };
+        let cell = |r: usize, c: usize| 1 + r * 5 + c;
+        let read = |i: usize| (0..26).filter(|&j| w.allows(i, j)).collect::<Vec<_>>();
+        assert_eq!(read(0).len(), 26, "the prefix reads every position");
+        assert_eq!(read(cell(2, 2)), vec![cell(1, 1), cell(1, 2), cell(1, 3), cell(2, 1), cell(2, 2), cell(2, 3), cell(3, 1), cell(3, 2), cell(3, 3)]);
+        // a corner reads its 2x2 (no wrap to the row before or the other edge)
+        assert_eq!(read(cell(0, 4)), vec![cell(0, 3), cell(0, 4), cell(1, 3), cell(1, 4)]);
+        assert_eq!(read(cell(1, 0)), vec![cell(0, 0), cell(0, 1), cell(1, 0), cell(1, 1), cell(2, 0), cell(2, 1)]);
     }
 
     fn check(d: AttnDims) {
@@ -219,9 +276,13 @@ mod tests {
         for (a, b) in o.iter().zip(reference) {
             assert!((*a as f64 - b).abs() < 1e-5, "{d:?}: {a} vs {b}");
         }
-        // each probs row is a distribution
-        for r in p.chunks_exact(d.total) {
+        // each probs row is a distribution, 0 outside a local window
+        for (ri, r) in p.chunks_exact(d.total).enumerate() {
             assert!((r.iter().map(|&x| x as f64).sum::<f64>() - 1.0).abs() < 1e-5);
+            if let Some(w) = d.local {
+                let i = ri % d.total;
+                assert!(r.iter().enumerate().all(|(j, &x)| w.allows(i, j) || x == 0.0));
+            }
         }
         let mut scratch = vec![0.0; p.len()];
         let mut dqkv = vec![0.0; n];

@@ -3,6 +3,7 @@
 use super::context::{GpuContext, GpuError};
 use super::kernels::{groups_1d, Access, Shader, MAX_GROUPS};
 use super::pool::GpuTensor;
+use crate::backend::Local;
 
 pub(crate) const SHADER: Shader = Shader { name: "attention.wgsl", source: include_str!("../../../../shaders/attention.wgsl") };
 
@@ -18,7 +19,10 @@ struct Params {
     d: u32,
     scale: f32,
     rows: u32,
-    _pad: [u32; 3],
+    /// The local window (radius 0: none).
+    prefix: u32,
+    side: u32,
+    radius: u32,
 }
 
 const R: Access = Access::Read;
@@ -32,7 +36,7 @@ pub struct AttnOut {
     pub lse: GpuTensor,
 }
 
-fn check(qkv: &GpuTensor, seq: usize, heads: usize, d: usize) -> Result<(usize, Params), GpuError> {
+fn check(qkv: &GpuTensor, seq: usize, heads: usize, d: usize, local: Option<Local>) -> Result<(usize, Params), GpuError> {
     if d == 0 || d > MAX_HEAD_DIM || heads == 0 || seq == 0 {
         return Err(GpuError::Shape(format!("attention: head_dim {d} must be 1..={MAX_HEAD_DIM}, heads {heads} and T {seq} positive")));
     }
@@ -44,24 +48,32 @@ fn check(qkv: &GpuTensor, seq: usize, heads: usize, d: usize) -> Result<(usize, 
     if batch > MAX_GROUPS as usize {
         return Err(GpuError::Shape(format!("attention: batch {batch} > {MAX_GROUPS}")));
     }
-    Ok((batch, Params { seq: seq as u32, heads: heads as u32, d: d as u32, scale: 1.0 / (d as f32).sqrt(), rows: (batch * seq) as u32, _pad: [0; 3] }))
+    if let Some(w) = local {
+        if w.radius == 0 || w.side == 0 || w.prefix + w.side * w.side != seq {
+            return Err(GpuError::Shape(format!("attention: local window {w:?} does not lay out T = {seq}")));
+        }
+    }
+    let w = local.unwrap_or(Local { prefix: 0, side: 1, radius: 0 });
+    let (prefix, side, radius) = (w.prefix as u32, w.side as u32, w.radius as u32);
+    Ok((batch, Params { seq: seq as u32, heads: heads as u32, d: d as u32, scale: 1.0 / (d as f32).sqrt(), rows: (batch * seq) as u32, prefix, side, radius }))
 }
 
 fn grid(seq: usize, heads: usize, batch: usize) -> [u32; 3] {
     [seq.div_ceil(ROWS_PER_GROUP) as u32, heads as u32, batch as u32]
 }
 
-/// softmax(q k^T / sqrt(d)) v per head, no mask, for qkv [B*T, 3*nh*d] (RoPE already applied).
-pub fn dispatch_attention(ctx: &GpuContext, qkv: &GpuTensor, seq: usize, heads: usize, d: usize) -> Result<AttnOut, GpuError> {
-    let (batch, _) = check(qkv, seq, heads, d)?;
+/// softmax(q k^T / sqrt(d)) v per head, over every key or those a `local` window allows, for qkv
+/// [B*T, 3*nh*d] (RoPE already applied).
+pub fn dispatch_attention(ctx: &GpuContext, qkv: &GpuTensor, seq: usize, heads: usize, d: usize, local: Option<Local>) -> Result<AttnOut, GpuError> {
+    let (batch, _) = check(qkv, seq, heads, d, local)?;
     let out = AttnOut { o: ctx.empty(&[batch * seq, heads * d])?, lse: ctx.empty(&[batch, heads, seq])? };
-    dispatch_attention_into(ctx, qkv, &out, seq, heads, d)?;
+    dispatch_attention_into(ctx, qkv, &out, seq, heads, d, local)?;
     Ok(out)
 }
 
 /// [`dispatch_attention`] into existing tensors (o of at least B*T*nh*d, lse of at least B*nh*T values).
-pub fn dispatch_attention_into(ctx: &GpuContext, qkv: &GpuTensor, out: &AttnOut, seq: usize, heads: usize, d: usize) -> Result<(), GpuError> {
-    let (batch, p) = check(qkv, seq, heads, d)?;
+pub fn dispatch_attention_into(ctx: &GpuContext, qkv: &GpuTensor, out: &AttnOut, seq: usize, heads: usize, d: usize, local: Option<Local>) -> Result<(), GpuError> {
+    let (batch, p) = check(qkv, seq, heads, d, local)?;
     if out.o.numel() < batch * seq * heads * d || out.lse.numel() < batch * heads * seq {
         return Err(GpuError::Shape(format!("attention: outputs {:?} / {:?} too small for B {batch}, T {seq}, {heads}x{d}", out.o.shape, out.lse.shape)));
     }
@@ -70,8 +82,8 @@ pub fn dispatch_attention_into(ctx: &GpuContext, qkv: &GpuTensor, out: &AttnOut,
 }
 
 /// dqkv [B*T, 3*nh*d] from d_o [B*T, nh*d], the forward input qkv and the forward output.
-pub fn dispatch_attention_backward(ctx: &GpuContext, qkv: &GpuTensor, fwd: &AttnOut, d_o: &GpuTensor, seq: usize, heads: usize, d: usize) -> Result<GpuTensor, GpuError> {
-    let (batch, p) = check(qkv, seq, heads, d)?;
+pub fn dispatch_attention_backward(ctx: &GpuContext, qkv: &GpuTensor, fwd: &AttnOut, d_o: &GpuTensor, seq: usize, heads: usize, d: usize, local: Option<Local>) -> Result<GpuTensor, GpuError> {
+    let (batch, p) = check(qkv, seq, heads, d, local)?;
     if d_o.numel() != batch * seq * heads * d || fwd.o.numel() < d_o.numel() || fwd.lse.numel() < batch * heads * seq {
         return Err(GpuError::Shape(format!("attention backward: dO {:?} vs O {:?}", d_o.shape, fwd.o.shape)));
     }

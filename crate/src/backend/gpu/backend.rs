@@ -228,7 +228,7 @@ impl Backend for GpuBackend {
         };
         let o = self.view(out, d.batch * d.total, d.heads * d.head_dim);
         let res = AttnOut { o, lse };
-        self.note(dispatch_attention_into(&self.ctx, &qv, &res, d.total, d.heads, d.head_dim));
+        self.note(dispatch_attention_into(&self.ctx, &qv, &res, d.total, d.heads, d.head_dim, d.local));
         *probs = res.lse;
     }
     fn attention_backward(&self, d: AttnDims, qkv: &GpuTensor, probs: &GpuTensor, d_out: &GpuTensor, _scratch: &mut GpuTensor, d_qkv: &mut GpuTensor) {
@@ -242,9 +242,9 @@ impl Backend for GpuBackend {
             }
             (Err(e), _) => return self.ctx.record(e),
         };
-        self.note(dispatch_attention_into(&self.ctx, &qv, &fwd, d.total, d.heads, d.head_dim));
+        self.note(dispatch_attention_into(&self.ctx, &qv, &fwd, d.total, d.heads, d.head_dim, d.local));
         let dov = self.view(d_out, d.batch * d.total, d.heads * d.head_dim);
-        let fresh = dispatch_attention_backward(&self.ctx, &qv, &fwd, &dov, d.total, d.heads, d.head_dim);
+        let fresh = dispatch_attention_backward(&self.ctx, &qv, &fwd, &dov, d.total, d.heads, d.head_dim, d.local);
         self.replace(d_qkv, fresh, "attention_backward");
     }
 

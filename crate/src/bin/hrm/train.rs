@@ -162,6 +162,10 @@ pub struct Args {
     /// short enough to tell a small grid's rows apart
     #[arg(long, default_value_t = 10000.0)]
     pub rope_theta: f64,
+    /// [attn_radius] local attention (this project's extension for square grids): a cell attends only
+    /// to cells at most this many rows and columns away; 0 = every position (official)
+    #[arg(long, default_value_t = 0)]
+    pub attn_radius: usize,
 
     // ---- recipe ----
     /// Global batch size [global_batch_size]
@@ -310,6 +314,7 @@ fn model_config(a: &Args, src: &Source) -> anyhow::Result<Config> {
         halt_exploration_prob: a.exploration,
         forward_dtype: "float32".into(),
         loss_type: LossType::StablemaxCrossEntropy,
+        attn_radius: a.attn_radius,
     };
     cfg.validate()?;
     Ok(cfg)

@@ -47,6 +47,7 @@ impl Preset {
             halt_exploration_prob: 0.1,
             forward_dtype: "float32".into(),
             loss_type: LossType::StablemaxCrossEntropy,
+            attn_radius: 0,
         }
     }
 
