@@ -6,6 +6,7 @@
 //! already applied), `out [B,T,nh*d]` (head-major), `probs [B,nh,T,T]` (the softmax, kept for backward).
 //! The forward is a dedicated AVX2/FMA kernel where the CPU has those (attention/simd.rs) and
 //! per-head strided GEMMs (matmul.rs) elsewhere; the backward's per-head products are strided GEMMs.
+//! A local window has its own loops over the keys it reads (attention/local.rs).
 //! Natively, batch rows run on rayon threads.
 
 use super::math;
@@ -88,9 +89,11 @@ const TILE: usize = 64;
 /// ([`simd`]); elsewhere (wasm32, other CPUs) per-head products through `gemm`, whose own portable
 /// kernel was faster in wasm32 than plain loops (40 ms against 55 ms per sudoku-small call, node).
 pub fn attention_forward(d: AttnDims, qkv: &[f32], probs: Option<&mut [f32]>, out: &mut [f32]) {
-    // The kernel has no mask; a local window takes the portable path.
+    if let Some(w) = d.local {
+        return local::forward(d, w, qkv, probs, out);
+    }
     #[cfg(target_arch = "x86_64")]
-    if simd::available() && d.local.is_none() {
+    if simd::available() {
         return simd::attention_forward(d, qkv, probs, out);
     }
     attention_forward_gemm(d, qkv, probs, out)
@@ -109,8 +112,8 @@ where
     }
 }
 
-/// The forward as per-head strided GEMMs (matmul.rs), a tile of query rows at a time: the scores
-/// tile (`TILE x T`) stays in cache between `Q K^T`, the softmax and `P V`.
+/// The global forward as per-head strided GEMMs (matmul.rs), a tile of query rows at a time: the
+/// scores tile (`TILE x T`) stays in cache between `Q K^T`, the softmax and `P V`.
 pub fn attention_forward_gemm(d: AttnDims, qkv: &[f32], probs: Option<&mut [f32]>, out: &mut [f32]) {
     let (t, nh, hd, row) = (d.total, d.heads, d.head_dim, d.row());
     let (tt, inner) = (t * t, nh * hd);
@@ -124,21 +127,10 @@ pub fn attention_forward_gemm(d: AttnDims, qkv: &[f32], probs: Option<&mut [f32]
                 let n = TILE.min(t - i0);
                 // S = scale * Q K^T for query rows i0..i0+n
                 matmul_strided(n, t, hd, scale, qkv, View::rows(q + i0 * row, row), qkv, View::t(k, row), &mut tile, View::rows(0, t), false);
-                for (ri, r) in tile[..n * t].chunks_exact_mut(t).enumerate() {
-                    match d.local {
-                        None => {
-                            let mx = math::max(r);
-                            for x in r.iter_mut() {
-                                *x = math::exp(*x - mx);
-                            }
-                        }
-                        Some(w) => {
-                            let i = i0 + ri;
-                            let mx = (0..t).filter(|&j| w.allows(i, j)).map(|j| r[j]).fold(f32::NEG_INFINITY, f32::max);
-                            for (j, x) in r.iter_mut().enumerate() {
-                                *x = if w.allows(i, j) { math::exp(*x - mx) } else { 0.0 };
-                            }
-                        }
+                for r in tile[..n * t].chunks_exact_mut(t) {
+                    let mx = math::max(r);
+                    for x in r.iter_mut() {
+                        *x = math::exp(*x - mx);
                     }
                     let inv = 1.0 / math::sum(r);
                     r.iter_mut().for_each(|x| *x *= inv);
@@ -153,14 +145,18 @@ pub fn attention_forward_gemm(d: AttnDims, qkv: &[f32], probs: Option<&mut [f32]
     });
 }
 
+mod local;
+
 /// The AVX2 + FMA forward (attention/simd.rs).
 #[cfg(target_arch = "x86_64")]
 mod simd;
 
 /// Backward: given `d_out [B,T,nh*d]`, the forward's `qkv` and `probs`, OVERWRITES `d_qkv [B,T,3*nh*d]`
-/// (gradient w.r.t. the post-RoPE q, k, v). `scratch` holds `[B,nh,T,T]` (dS). A local window needs
-/// nothing here: its masked keys have probability 0, so their dS and share of dV are 0.
+/// (gradient w.r.t. the post-RoPE q, k, v). `scratch` holds `[B,nh,T,T]` (dS).
 pub fn attention_backward(d: AttnDims, qkv: &[f32], probs: &[f32], d_out: &[f32], scratch: &mut [f32], d_qkv: &mut [f32]) {
+    if let Some(w) = d.local {
+        return local::backward(d, w, qkv, probs, d_out, d_qkv);
+    }
     let (t, nh, hd, row) = (d.total, d.heads, d.head_dim, d.row());
     let (tt, inner) = (t * t, nh * hd);
     let scale = 1.0 / (hd as f32).sqrt();
@@ -249,6 +245,13 @@ mod tests {
         // a corner reads its 2x2 (no wrap to the row before or the other edge)
         assert_eq!(read(cell(0, 4)), vec![cell(0, 3), cell(0, 4), cell(1, 3), cell(1, 4)]);
         assert_eq!(read(cell(1, 0)), vec![cell(0, 0), cell(0, 1), cell(1, 0), cell(1, 1), cell(2, 0), cell(2, 1)]);
+        // the loops visit exactly the keys the rule allows (the rule is the shader's too)
+        for w in [w, Local { prefix: 0, side: 6, radius: 2 }, Local { prefix: 2, side: 3, radius: 4 }] {
+            let total = w.prefix + w.side * w.side;
+            for i in 0..total {
+                assert_eq!(w.keys(i, total), (0..total).filter(|&j| w.allows(i, j)).collect::<Vec<_>>(), "{w:?} row {i}");
+            }
+        }
     }
 
     fn check(d: AttnDims) {
@@ -263,13 +266,15 @@ mod tests {
         attention_forward(d, &qkv, None, &mut o2);
         assert_eq!(o, o2, "the output does not depend on keeping the probabilities");
         // the portable path (wasm32, other CPUs) against the one this machine runs
-        let (mut p3, mut o3) = (vec![0.0; p.len()], vec![f32::NAN; o.len()]);
-        attention_forward_gemm(d, &qkv, Some(&mut p3), &mut o3);
-        let mut o4 = vec![f32::NAN; o.len()];
-        attention_forward_gemm(d, &qkv, None, &mut o4);
-        assert_eq!(o3, o4);
-        for (a, b) in o.iter().zip(&o3).chain(p.iter().zip(&p3)) {
-            assert!((a - b).abs() < 1e-5, "{d:?}: {a} vs {b} (kernel vs gemm path)");
+        if d.local.is_none() {
+            let (mut p3, mut o3) = (vec![0.0; p.len()], vec![f32::NAN; o.len()]);
+            attention_forward_gemm(d, &qkv, Some(&mut p3), &mut o3);
+            let mut o4 = vec![f32::NAN; o.len()];
+            attention_forward_gemm(d, &qkv, None, &mut o4);
+            assert_eq!(o3, o4);
+            for (a, b) in o.iter().zip(&o3).chain(p.iter().zip(&p3)) {
+                assert!((a - b).abs() < 1e-5, "{d:?}: {a} vs {b} (kernel vs gemm path)");
+            }
         }
         let reference = naive(d, &qkv);
         assert_eq!(o.len(), reference.len());
@@ -285,7 +290,7 @@ mod tests {
             }
         }
         let mut scratch = vec![0.0; p.len()];
-        let mut dqkv = vec![0.0; n];
+        let mut dqkv = vec![f32::NAN; n]; // overwritten, every value
         attention_backward(d, &qkv, &p, &w, &mut scratch, &mut dqkv);
         let f = |x: &[f32]| naive(d, x).iter().zip(&w).map(|(a, b)| a * *b as f64).sum::<f64>();
         let eps = 1e-3;
