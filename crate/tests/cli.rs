@@ -304,8 +304,8 @@ fn init_from_fine_tunes_a_checkpoint_and_refuses_other_shapes() {
     // a RoPE model (1-D or 2-D) moves to another grid size (5x5 mazes -> 6x6); learned positions cannot
     let (m5, m6) = (scratch("init-maze5"), scratch("init-maze6"));
     for (pos, ok) in [("rope", true), ("rope2d", true), ("learned", false)] {
-        // the 2-D run also sets rope_theta, which the fine-tune must keep
-        let theta: &[&str] = if pos == "rope2d" { &["--rope-theta", "100"] } else { &[] };
+        // the 2-D run also sets rope_theta and a local attention window, which the fine-tune must keep
+        let theta: &[&str] = if pos == "rope2d" { &["--rope-theta", "100", "--attn-radius", "1"] } else { &[] };
         let mut args = vec!["train", "--out", m5.to_str().unwrap(), "--data", "maze", "--maze-size", "5", "--min-path", "2", "--pos", pos];
         args.extend_from_slice(theta);
         args.extend_from_slice(TINY);
@@ -319,6 +319,7 @@ fn init_from_fine_tunes_a_checkpoint_and_refuses_other_shapes() {
             let info = hrm(&["info", m6.join("model.safetensors").to_str().unwrap()]);
             let want = if pos == "rope2d" { "\"rope_theta\": 100.0" } else { "\"rope_theta\": 10000.0" };
             assert!(info.contains(want), "{pos}: {info}");
+            assert_eq!(info.contains("\"attn_radius\": 1"), pos == "rope2d", "{pos}: {info}");
         } else {
             assert!(hrm_fails(&args).contains("seq_len 25"), "learned positions are refused");
         }
