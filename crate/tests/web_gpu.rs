@@ -9,7 +9,7 @@
 use hrm::backend::cpu::matmul::matmul_nt;
 use hrm::backend::gpu::matmul::{dispatch_matmul, Operand};
 use hrm::backend::gpu::{GpuBackend, GpuContext};
-use hrm::backend::{AttnDims, Backend, CpuBackend};
+use hrm::backend::{AttnDims, Backend, CpuBackend, Local};
 use hrm::model::{buffer_specs, param_specs, Batch, Hrm, PREFIX};
 use hrm::{Config, HostTensor, ParamStore};
 use wasm_bindgen_test::*;
@@ -62,7 +62,7 @@ async fn gpu_matmul_in_the_browser_equals_the_cpu_one() {
 async fn backend_ops_in_the_browser_equal_the_cpu_ones() {
     let g = gpu().await;
     let c = CpuBackend;
-    let d = AttnDims { batch: 2, total: 19, heads: 2, head_dim: 16 };
+    let d = AttnDims { batch: 2, total: 19, heads: 2, head_dim: 16, local: None };
     let qkv = data(d.batch * d.total * 3 * d.heads * d.head_dim, 3, 1.0);
     let (rows, out_len, p_len) = (d.batch * d.total, d.batch * d.total * d.heads * d.head_dim, d.batch * d.heads * d.total * d.total);
 
@@ -70,6 +70,12 @@ async fn backend_ops_in_the_browser_equal_the_cpu_ones() {
     g.attention_forward(d, &gq, &mut gp, &mut go);
     let (mut cp, mut co) = (c.alloc(p_len), c.alloc(out_len));
     c.attention_forward(d, &qkv, &mut cp, &mut co);
+    // a local window (attn_radius 1) over a 4x4 grid after 3 puzzle positions
+    let dl = AttnDims { local: Some(Local { prefix: 3, side: 4, radius: 1 }), ..d };
+    let (mut glp, mut glo) = (g.alloc(p_len), g.alloc(out_len));
+    g.attention_forward(dl, &gq, &mut glp, &mut glo);
+    let (mut clp, mut clo) = (c.alloc(p_len), c.alloc(out_len));
+    c.attention_forward(dl, &qkv, &mut clp, &mut clo);
 
     let width = 24;
     let gu = data(rows * 2 * width, 4, 2.0);
@@ -85,12 +91,14 @@ async fn backend_ops_in_the_browser_equal_the_cpu_ones() {
     let (mut cy, mut cr) = (c.alloc(rows * hidden), c.alloc(rows));
     c.add_rmsnorm_forward(rows, hidden, 1e-5, &a, &b, &mut cy, &mut cr);
 
-    let got = g.read(&[&go, &ga, &gy, &gr]).await;
+    let got = g.read(&[&go, &ga, &gy, &gr, &glo]).await;
     assert!(g.error().is_none(), "{:?}", g.error());
     assert_close("attention forward (T = 19, head_dim 16)", &got[0], &co, 1e-5);
     assert_close("swiglu forward", &got[1], &ca, 1e-5);
     assert_close("add + rmsnorm forward", &got[2], &cy, 1e-5);
     assert_close("rmsnorm rstd", &got[3], &cr, 1e-5);
+    assert_close("local attention forward (radius 1)", &got[4], &clo, 1e-5);
+    assert!(worst_diff(&clo, &co) > 1e-3, "the window changed nothing");
 }
 
 /// A tiny HRM with random weights: everything the model has (puzzle embedding, RoPE, two H and two L
