@@ -323,6 +323,18 @@ fn init_from_fine_tunes_a_checkpoint_and_refuses_other_shapes() {
         } else {
             assert!(hrm_fails(&args).contains("seq_len 25"), "learned positions are refused");
         }
+        // `hrm convert --seq-len` writes a rotary model for another grid (the page runs a shipped
+        // maze model on the manifest's size); learned positions are refused by name
+        let wide = m5.join("wide.safetensors");
+        let conv = ["convert", small.to_str().unwrap(), "--seq-len", "49", "-o", wide.to_str().unwrap()];
+        if ok {
+            hrm(&conv);
+            let info = hrm(&["info", wide.to_str().unwrap()]);
+            assert!(info.contains("\"seq_len\": 49"), "{pos}: {info}");
+            assert_eq!(info.contains("\"attn_radius\": 1"), pos == "rope2d", "{pos}: {info}");
+        } else {
+            assert!(hrm_fails(&conv).contains("Learned positions are weights for its seq_len 25"), "learned positions are refused");
+        }
         let _ = std::fs::remove_dir_all(&m5);
         let _ = std::fs::remove_dir_all(&m6);
     }

@@ -16,7 +16,9 @@ pub struct Args {
     #[arg(short, long)]
     pub output: PathBuf,
     /// Sequence length, for a RoPE model whose dataset the yaml's data_path does not name
-    /// (sudoku → 81, maze-NxM → N·M, arc → 900 are recognised)
+    /// (sudoku → 81, maze-NxM → N·M, arc → 900 are recognised); for a rotary model already in this
+    /// project's format, the grid to run it on (no weight depends on it: a maze model trained in an
+    /// 11x11 grid, written for the page's 15x15 one, takes 225)
     #[arg(long)]
     pub seq_len: Option<usize>,
     /// Store float16 instead of float32: half the size, for shipping small models to the web page
@@ -25,8 +27,18 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let ck = Checkpoint::open(&args.input, args.seq_len)
+    let mut ck = Checkpoint::open(&args.input, args.seq_len)
         .with_context(|| format!("reading {}", args.input.display()))?;
+    if let Some(n) = args.seq_len.filter(|&n| n != ck.config.seq_len) {
+        anyhow::ensure!(
+            ck.config.pos_encodings.is_rotary(),
+            "--seq-len {n}: the model's {:?} positions are weights for its seq_len {}",
+            ck.config.pos_encodings,
+            ck.config.seq_len
+        );
+        ck.config.seq_len = n;
+        ck.config.validate().context("--seq-len")?;
+    }
     let dtype = if args.f16 { DType::F16 } else { DType::F32 };
     ck.save(&args.output, dtype)?;
     // Read back what was written: the file must load on its own and hold the same model.
