@@ -50,7 +50,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let c = &ck.config;
     println!(
         "wrote {} ({dtype}, {} bytes): {} tensors, {} trainable parameters; hidden {}, H/L layers {}/{}, \
-         vocab {}, seq_len {}, puzzle ids {}, {:?} positions",
+         vocab {}, seq_len {}, puzzle ids {}, {:?} positions{}",
         args.output.display(),
         std::fs::metadata(&args.output)?.len(),
         ck.params.len(),
@@ -61,7 +61,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         c.vocab_size,
         c.seq_len,
         c.num_puzzle_identifiers,
-        c.pos_encodings
+        c.pos_encodings,
+        if c.attn_radius > 0 { format!(", local attention (radius {})", c.attn_radius) } else { String::new() }
     );
     Ok(())
 }
