@@ -33,6 +33,7 @@ fn tiny_config(task: &SyntheticConfig, batch: usize, halt_max_steps: usize, puzz
         halt_exploration_prob: 0.1,
         forward_dtype: "float32".into(),
         loss_type: LossType::StablemaxCrossEntropy,
+        attn_radius: 0,
     }
 }
 
