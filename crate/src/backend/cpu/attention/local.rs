@@ -21,7 +21,7 @@ impl Local {
 /// The forward for `d.local = Some(w)`: writes `out`, and `probs` (dense, zeros outside) when given.
 pub fn forward(d: AttnDims, w: Local, qkv: &[f32], probs: Option<&mut [f32]>, out: &mut [f32]) {
     let (t, nh, hd) = (d.total, d.heads, d.head_dim);
-    let (row, inner) = (3 * nh * hd, nh * hd);
+    let (row, inner) = (d.row(), nh * hd);
     let scale = 1.0 / (hd as f32).sqrt();
     per_batch_opt(d, probs, out, |b, mut p, o| {
         if let Some(p) = p.as_deref_mut() {
@@ -60,7 +60,7 @@ pub fn forward(d: AttnDims, w: Local, qkv: &[f32], probs: Option<&mut [f32]>, ou
 /// over the same keys (dS = P (dP - rowsum(P dP)) scale; dQ = dS K, dK = dS^T Q, dV = P^T dO).
 pub fn backward(d: AttnDims, w: Local, qkv: &[f32], probs: &[f32], d_out: &[f32], d_qkv: &mut [f32]) {
     let (t, nh, hd) = (d.total, d.heads, d.head_dim);
-    let (row, inner) = (3 * nh * hd, nh * hd);
+    let (row, inner) = (d.row(), nh * hd);
     let scale = 1.0 / (hd as f32).sqrt();
     per_batch_out(&mut d_qkv[..d.batch * t * row], t * row, |b, dq| {
         dq.fill(0.0);
