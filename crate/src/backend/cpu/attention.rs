@@ -47,7 +47,8 @@ impl Local {
 }
 
 impl AttnDims {
-    fn row(&self) -> usize {
+    /// Width of one token's packed row in `qkv`: Q, K and V for every head.
+    pub fn row(&self) -> usize {
         3 * self.heads * self.head_dim
     }
 }

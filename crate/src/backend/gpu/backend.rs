@@ -221,7 +221,7 @@ impl Backend for GpuBackend {
         self.note(dispatch_rope_backward(&self.ctx, &qv, &c, &s, d.heads))
     }
     fn attention_forward(&self, d: AttnDims, qkv: &GpuTensor, probs: &mut GpuTensor, out: &mut GpuTensor) {
-        let qv = self.view(qkv, d.batch * d.total, 3 * d.heads * d.head_dim);
+        let qv = self.view(qkv, d.batch * d.total, d.row());
         let lse = match self.ctx.empty(&[d.batch * d.heads * d.total]) {
             Ok(t) => t,
             Err(e) => return self.ctx.record(e),
@@ -232,7 +232,7 @@ impl Backend for GpuBackend {
         *probs = res.lse;
     }
     fn attention_backward(&self, d: AttnDims, qkv: &GpuTensor, probs: &GpuTensor, d_out: &GpuTensor, _scratch: &mut GpuTensor, d_qkv: &mut GpuTensor) {
-        let qv = self.view(qkv, d.batch * d.total, 3 * d.heads * d.head_dim);
+        let qv = self.view(qkv, d.batch * d.total, d.row());
         // The forward output is needed for delta = rowsum(dO * O); the model does not pass it, so it
         // is recomputed here (one extra forward per backward, still O(T) memory).
         let fwd = match (self.ctx.empty(&[d.batch * d.total, d.heads * d.head_dim]), probs.numel() == d.batch * d.heads * d.total) {
@@ -333,7 +333,7 @@ impl Backend for GpuBackend {
 impl GpuBackend {
     fn rope_views(&self, d: AttnDims, cos: &GpuTensor, sin: &GpuTensor, qkv: &GpuTensor) -> (GpuTensor, GpuTensor, GpuTensor) {
         (
-            self.view(qkv, d.batch * d.total, 3 * d.heads * d.head_dim),
+            self.view(qkv, d.batch * d.total, d.row()),
             self.view(cos, d.total, d.head_dim),
             self.view(sin, d.total, d.head_dim),
         )
